@@ -1,0 +1,284 @@
+"""Both deduplication modes over one store.
+
+*Effect mode* (:meth:`Deduplicator.put_once`, :meth:`Deduplicator.transact_once`) is for
+effects that are themselves DynamoDB writes: the write that applies the effect is the one
+that deduplicates it. A new event costs one request; a duplicate costs one failed
+conditional write and no read.
+
+*Claim mode* (:meth:`Deduplicator.run_once`) is for effects outside DynamoDB: the key is
+claimed with a lease and a fencing token, the work runs, and the result is stored under
+that token, so that duplicates get the stored result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
+from lambda_dedup.exceptions import (
+    AlreadyInProgressError,
+    LeaseLostError,
+    PayloadMismatchError,
+    ResultNotStorableError,
+    UnsupportedOperationError,
+)
+from lambda_dedup.keys import fingerprint, record_id
+from lambda_dedup.records import DedupRecord, Status
+from lambda_dedup.store.base import DedupStore
+from lambda_dedup.store.dynamodb import DynamoDBStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+logger = logging.getLogger(__name__)
+
+R = TypeVar("R")
+
+Clock = Callable[[], float]
+"""Returns the current time in epoch seconds (``time.time``); injectable for tests."""
+
+DEFAULT_TTL_SECONDS = 24 * 3600
+DEFAULT_LEASE_SECONDS = 60.0
+MAX_RESULT_BYTES = 350_000
+"""Stored results share DynamoDB's 400 KB item limit with the rest of the record."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome(Generic[R]):
+    """What handling a key produced.
+
+    ``result`` is identical for the original delivery and for every duplicate: both get
+    the JSON round trip of what was stored.
+    """
+
+    record_id: str
+    result: R
+    duplicate: bool
+    """``True`` when this call applied nothing because the key was already done."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A held claim, handed to the work in claim mode."""
+
+    record_id: str
+    token: str
+    """The fencing token: pass it downstream so that a stale holder's writes can be refused."""
+    lease_expires_at_ms: int
+
+
+class Deduplicator:
+    """Deduplicates events of one handler (one namespace) against a store.
+
+    Args:
+        store: where records live; :class:`DynamoDBStore` in production.
+        namespace: the handler's name; keys of different namespaces never collide.
+        ttl_seconds: how long a key is remembered (1 s to 366 days). Records past it count
+            as absent even before DynamoDB's TTL sweep removes them.
+        lease_seconds: how long a claim is held before another invocation may take it over,
+            when :meth:`run_once` is not given ``lease_ms``.
+        clock: the time source, epoch seconds.
+    """
+
+    def __init__(
+        self,
+        store: DedupStore,
+        namespace: str,
+        *,
+        ttl_seconds: int = DEFAULT_TTL_SECONDS,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        clock: Clock = time.time,
+    ) -> None:
+        if not 1 <= ttl_seconds <= 366 * 24 * 3600:
+            raise ValueError("ttl_seconds must be between 1 second and 366 days")
+        if lease_seconds <= 0:
+            raise ValueError("lease_seconds must be positive")
+        record_id(namespace, "-")  # validates the namespace now rather than per event
+        self.store = store
+        self.namespace = namespace
+        self.ttl_seconds = ttl_seconds
+        self.lease_seconds = lease_seconds
+        self._clock = clock
+
+    def record_id(self, key: str) -> str:
+        """The store id of ``key`` in this deduplicator's namespace."""
+        return record_id(self.namespace, key)
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    # -- effect mode --------------------------------------------------------------------
+
+    def put_once(
+        self,
+        key: str,
+        attributes: Mapping[str, Any] | None = None,
+        *,
+        payload: Any = None,
+        result: Any = None,
+    ) -> Outcome[Any]:
+        """Apply an effect that is a single item: one conditional ``PutItem``.
+
+        The marker record, extended with ``attributes``, is the effect (an inbox entry, an
+        audit record...). ``result`` is stored and returned to every duplicate.
+        """
+        record, now_ms = self._marker(key, payload, result)
+        blocker = self.store.put_if_absent(record, now_ms=now_ms, attributes=attributes)
+        return self._outcome(record, blocker, now_ms, mode="put")
+
+    def transact_once(
+        self,
+        key: str,
+        effects: Sequence[TransactWriteItemTypeDef],
+        *,
+        payload: Any = None,
+        result: Any = None,
+    ) -> Outcome[Any]:
+        """Apply ``effects`` and the marker atomically: one ``TransactWriteItems``.
+
+        ``effects`` are low-level transaction items (see :mod:`lambda_dedup.effects` for
+        builders), for example an ``ADD`` to a counter in another table.
+        """
+        if not isinstance(self.store, DynamoDBStore):
+            raise UnsupportedOperationError(
+                f"{type(self.store).__name__} does not support transactions"
+            )
+        record, now_ms = self._marker(key, payload, result)
+        blocker = self.store.transact_if_absent(record, effects, now_ms=now_ms)
+        return self._outcome(record, blocker, now_ms, mode="transact")
+
+    def _marker(self, key: str, payload: Any, result: Any) -> tuple[DedupRecord, int]:
+        now_ms = self._now_ms()
+        record = DedupRecord(
+            record_id=self.record_id(key),
+            status=Status.COMPLETED,
+            expires_at=now_ms // 1000 + self.ttl_seconds,
+            fingerprint=fingerprint(payload),
+            token=uuid.uuid4().hex,
+            result=None if result is None else _dump(self.record_id(key), result),
+        )
+        return record, now_ms
+
+    def _outcome(
+        self, record: DedupRecord, blocker: DedupRecord | None, now_ms: int, *, mode: str
+    ) -> Outcome[Any]:
+        if blocker is not None:
+            return self._duplicate(blocker, record.fingerprint, now_ms, mode=mode)
+        return Outcome(record.record_id, _load(record.result), duplicate=False)
+
+    # -- claim mode ---------------------------------------------------------------------
+
+    def run_once(
+        self,
+        key: str,
+        work: Callable[[Claim], R],
+        *,
+        payload: Any = None,
+        lease_ms: int | None = None,
+    ) -> Outcome[R]:
+        """Run ``work`` at most once per key, and give duplicates its stored result.
+
+        * A duplicate of a completed key gets the stored result (``duplicate=True``).
+        * A duplicate while the key is claimed raises :class:`AlreadyInProgressError`
+          (retryable); a claim whose lease expired is taken over.
+        * The same key with another payload raises :class:`PayloadMismatchError`.
+        * If ``work`` raises, the claim is released so that a retry can run, and the
+          exception propagates.
+        * Completion is fenced by the claim's token: if the lease expired and another
+          invocation took over, completion raises :class:`LeaseLostError`.
+
+        ``lease_ms`` should cover the time the work may take; in Lambda pass
+        ``context.get_remaining_time_in_millis()``. The work's return value must be
+        JSON-serialisable; the original caller and every duplicate receive its JSON
+        round trip.
+        """
+        rid = self.record_id(key)
+        now_ms = self._now_ms()
+        lease_until = now_ms + (
+            lease_ms if lease_ms is not None else int(self.lease_seconds * 1000)
+        )
+        claim = Claim(rid, uuid.uuid4().hex, lease_until)
+        record = DedupRecord(
+            record_id=rid,
+            status=Status.IN_PROGRESS,
+            expires_at=now_ms // 1000 + self.ttl_seconds,
+            fingerprint=fingerprint(payload),
+            token=claim.token,
+            lease_expires_at_ms=lease_until,
+        )
+        blocker = self.store.try_claim(record, now_ms=now_ms)
+        if blocker is not None:
+            return cast(
+                "Outcome[R]", self._duplicate(blocker, record.fingerprint, now_ms, mode="claim")
+            )
+        try:
+            stored = _dump(rid, work(claim))
+        except BaseException:
+            self._release(claim)
+            raise
+        completed = self.store.complete(
+            rid,
+            token=claim.token,
+            result=stored,
+            expires_at=self._now_ms() // 1000 + self.ttl_seconds,
+        )
+        if not completed:
+            logger.warning(
+                "claim lost before completion; the result was not recorded",
+                extra={"dedup_record_id": rid, "dedup_token": claim.token},
+            )
+            raise LeaseLostError(rid, claim.token)
+        return Outcome(rid, cast("R", _load(stored)), duplicate=False)
+
+    def _release(self, claim: Claim) -> None:
+        """Give the key back after a failure; never masks the failure itself."""
+        try:
+            released = self.store.release(claim.record_id, token=claim.token)
+        except Exception:
+            logger.exception(
+                "could not release the claim; it frees itself when its lease expires",
+                extra={"dedup_record_id": claim.record_id},
+            )
+            return
+        if not released:
+            logger.warning(
+                "claim was already taken over when releasing it",
+                extra={"dedup_record_id": claim.record_id, "dedup_token": claim.token},
+            )
+
+    # -- duplicates ---------------------------------------------------------------------
+
+    def _duplicate(
+        self, blocker: DedupRecord, fp: str | None, now_ms: int, *, mode: str
+    ) -> Outcome[Any]:
+        if blocker.conflicts_with(fp):
+            raise PayloadMismatchError(blocker.record_id)
+        if blocker.status is Status.COMPLETED:
+            logger.info(
+                "duplicate suppressed",
+                extra={"dedup_record_id": blocker.record_id, "dedup_mode": mode},
+            )
+            return Outcome(blocker.record_id, _load(blocker.result), duplicate=True)
+        lease = blocker.lease_expires_at_ms if blocker.lease_expires_at_ms is not None else now_ms
+        raise AlreadyInProgressError(blocker.record_id, retry_after_ms=max(0, lease - now_ms))
+
+
+def _dump(rid: str, value: Any) -> str:
+    try:
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as error:
+        raise ResultNotStorableError(
+            f"the result for {rid!r} is not JSON-serialisable: {error}"
+        ) from error
+    if len(text.encode("utf-8")) > MAX_RESULT_BYTES:
+        raise ResultNotStorableError(f"the result for {rid!r} exceeds {MAX_RESULT_BYTES} bytes")
+    return text
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)

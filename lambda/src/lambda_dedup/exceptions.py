@@ -1,0 +1,95 @@
+"""One exception class per way deduplication can fail.
+
+Errors from DynamoDB itself (throttling, timeouts, access denied...) are *not* wrapped:
+the original ``botocore.exceptions.ClientError`` propagates, so that the trigger retries
+the event. Only the outcomes of a failed *condition* are translated into these classes.
+"""
+
+from __future__ import annotations
+
+
+class DedupError(Exception):
+    """Base class of every error raised by this package."""
+
+
+class InvalidKeyError(DedupError, ValueError):
+    """The namespace or the idempotency key is empty or malformed."""
+
+
+class PayloadMismatchError(DedupError):
+    """The key was seen before with a different payload fingerprint.
+
+    Reusing a key for a different request is a caller bug (or an attack); it is reported,
+    never silently answered with the other request's result.
+    """
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__(f"idempotency key {record_id!r} was already used with a different payload")
+        self.record_id = record_id
+
+
+class AlreadyInProgressError(DedupError):
+    """Another holder has claimed the key and its lease has not expired yet.
+
+    Retryable: the caller must let the event be redelivered (report it as a failed
+    record, return HTTP 409...) and must never treat it as done.
+    """
+
+    def __init__(self, record_id: str, retry_after_ms: int) -> None:
+        super().__init__(
+            f"idempotency key {record_id!r} is being processed by another invocation; "
+            f"retry in {retry_after_ms} ms"
+        )
+        self.record_id = record_id
+        self.retry_after_ms = retry_after_ms
+
+
+class LeaseLostError(DedupError):
+    """Completion was rejected: this holder's claim expired and another holder took it.
+
+    The work ran, but its result is not recorded; the current holder's result wins. The
+    fencing token passed to the work lets a downstream system reject the stale writer.
+    """
+
+    def __init__(self, record_id: str, token: str) -> None:
+        super().__init__(f"claim {token!r} on {record_id!r} was taken over after its lease expired")
+        self.record_id = record_id
+        self.token = token
+
+
+class ResultNotStorableError(DedupError, TypeError):
+    """The result cannot be stored (not JSON-serialisable, or too large) for replay."""
+
+
+class EffectConditionFailedError(DedupError):
+    """A condition attached to one of the effect's own writes failed (effect mode).
+
+    The transaction was cancelled as a whole: neither the effect nor the deduplication
+    marker was written, so a redelivery will try again.
+    """
+
+    def __init__(self, record_id: str, index: int, message: str) -> None:
+        super().__init__(
+            f"effect #{index} for {record_id!r} was rejected by its condition: {message}"
+        )
+        self.record_id = record_id
+        self.index = index
+
+
+class UnsupportedOperationError(DedupError, NotImplementedError):
+    """The store does not implement this operation (e.g. transactions in memory)."""
+
+
+class InvalidEventError(DedupError, ValueError):
+    """An event or record that cannot be parsed or validated; never retried into success.
+
+    ``field`` names the offending field (``None`` when the event is not JSON at all).
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class ConfigurationError(DedupError):
+    """The environment does not provide a required setting."""
