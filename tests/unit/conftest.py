@@ -1,0 +1,110 @@
+"""Fixtures for tests of the package against moto in-process."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import pytest
+from botocore.retries.standard import ExponentialBackoff
+from moto import mock_aws
+from support.aws import FaultInjector, ItemReader, RequestCounter, create_dedup_table
+from support.clock import FakeClock
+from support.logs import LogLines
+
+from lambda_dedup import Deduplicator, DynamoDBStore, InMemoryStore
+from lambda_dedup.handlers import _runtime
+from lambda_dedup.store.dynamodb import DEFAULT_BOTO_CONFIG
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+TABLE = "dedup-test"
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[DynamoDBClient]:
+    """A DynamoDB client on moto in-process, configured as the package configures its own."""
+    with mock_aws():
+        yield boto3.client("dynamodb", config=DEFAULT_BOTO_CONFIG)
+
+
+@pytest.fixture
+def table(dynamodb: DynamoDBClient) -> str:
+    return create_dedup_table(dynamodb, TABLE)
+
+
+@pytest.fixture
+def read_item(dynamodb: DynamoDBClient) -> ItemReader:
+    """``read_item(table, **key)``: the item, with plain Python values, read on a separate
+    client so that it never shows up in a :class:`RequestCounter`."""
+    resource = boto3.resource("dynamodb")
+
+    def read(table_name: str, **key: Any) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = (
+            resource.Table(table_name).get_item(Key=key, ConsistentRead=True).get("Item")
+        )
+        return item
+
+    return read
+
+
+@pytest.fixture
+def requests(dynamodb: DynamoDBClient) -> RequestCounter:
+    return RequestCounter(dynamodb)
+
+
+@pytest.fixture
+def faults(dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch) -> FaultInjector:
+    """Injects DynamoDB errors; botocore's retry backoff is made instant."""
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    return FaultInjector(dynamodb)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(dynamodb: DynamoDBClient, table: str) -> DynamoDBStore:
+    return DynamoDBStore(table, client=dynamodb)
+
+
+@pytest.fixture
+def dedup(store: DynamoDBStore, clock: FakeClock) -> Deduplicator:
+    return Deduplicator(store, "test-handler", ttl_seconds=3600, lease_seconds=30, clock=clock)
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def any_store(request: pytest.FixtureRequest) -> DynamoDBStore | InMemoryStore:
+    """Each store implementation in turn: claim mode must behave the same on both."""
+    if request.param == "memory":
+        return InMemoryStore()
+    store: DynamoDBStore = request.getfixturevalue("store")
+    return store
+
+
+@pytest.fixture
+def any_dedup(any_store: DynamoDBStore | InMemoryStore, clock: FakeClock) -> Deduplicator:
+    return Deduplicator(any_store, "test-handler", ttl_seconds=3600, lease_seconds=30, clock=clock)
+
+
+@pytest.fixture
+def log_lines() -> Iterator[LogLines]:
+    handler = _runtime.logger.registered_handler
+    stream = io.StringIO()
+    previous = handler.setStream(stream)  # type: ignore[attr-defined]
+    yield LogLines(stream)
+    handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def handler_env(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The environment modules/function gives a handler, with its cached clients reset."""
+    monkeypatch.setenv("DEDUP_TABLE_NAME", table)
+    _runtime.reset()
+    yield table
+    _runtime.reset()

@@ -1,0 +1,114 @@
+"""DynamoDB errors other than a failed condition: retried by botocore, then surfaced.
+
+An event is never marked done unless its effect is durable: whatever DynamoDB could not
+do, the error propagates so that the trigger redelivers the event.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from botocore.exceptions import ClientError
+from support.aws import FaultInjector, ItemReader, RequestCounter, create_keyed_table
+from support.clock import FakeClock
+
+from lambda_dedup import AlreadyInProgressError, Claim, Deduplicator, effects
+from lambda_dedup.store.dynamodb import MAX_ATTEMPTS
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+
+def test_throttled_write_is_retried_and_succeeds(
+    dedup: Deduplicator,
+    faults: FaultInjector,
+    requests: RequestCounter,
+    read_item: ItemReader,
+    table: str,
+) -> None:
+    # GIVEN DynamoDB throttles the first two attempts
+    faults.throttle("PutItem", times=2)
+    # WHEN an event is handled
+    outcome = dedup.put_once("evt-1", {"body": "x"})
+    # THEN botocore retried, the third attempt succeeded, and the effect is there once
+    assert not outcome.duplicate
+    assert requests.calls["PutItem"] == 1
+    assert requests.attempts["PutItem"] == 3
+    assert read_item(table, id="test-handler#evt-1") is not None
+
+
+def test_persistent_throttling_surfaces_and_nothing_is_done(
+    dedup: Deduplicator,
+    faults: FaultInjector,
+    requests: RequestCounter,
+    read_item: ItemReader,
+    table: str,
+) -> None:
+    # GIVEN DynamoDB throttles every attempt
+    faults.throttle("PutItem", times=100)
+    # WHEN an event is handled
+    # THEN after the configured attempts the throttling error reaches the caller
+    with pytest.raises(ClientError) as caught:
+        dedup.put_once("evt-1", {"body": "x"})
+    assert caught.value.response["Error"]["Code"] == "ThrottlingException"
+    assert requests.attempts["PutItem"] == MAX_ATTEMPTS
+    # AND nothing is recorded, so the redelivered event will be applied
+    assert read_item(table, id="test-handler#evt-1") is None
+    faults.clear()
+    assert not dedup.put_once("evt-1", {"body": "x"}).duplicate
+
+
+def test_throttled_transaction_surfaces_without_an_effect(
+    dedup: Deduplicator, dynamodb: DynamoDBClient, faults: FaultInjector, read_item: ItemReader
+) -> None:
+    create_keyed_table(dynamodb, "counters", "pk")
+    faults.throttle("TransactWriteItems", times=100)
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        dedup.transact_once("evt-1", [effects.increment("counters", {"pk": "u1"}, "n")])
+    assert read_item("counters", pk="u1") is None
+
+
+def test_throttled_claim_surfaces_before_the_work_runs(
+    dedup: Deduplicator, faults: FaultInjector
+) -> None:
+    ran: list[str] = []
+    faults.throttle("PutItem", times=100)
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        dedup.run_once("evt-1", lambda claim: ran.append("work"))
+    assert ran == []
+
+
+def test_unrecorded_completion_surfaces_and_is_not_marked_done(
+    dedup: Deduplicator, faults: FaultInjector, clock: FakeClock, read_item: ItemReader, table: str
+) -> None:
+    # GIVEN the work succeeds but DynamoDB keeps throttling the completion
+    faults.throttle("UpdateItem", times=100)
+    sent: list[str] = []
+
+    def work(claim: Claim) -> dict[str, Any]:
+        sent.append("mail")
+        return {"sent": len(sent)}
+
+    # WHEN the event is handled
+    # THEN the error propagates: the event is not acknowledged
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        dedup.run_once("evt-1", work)
+    # AND the record is still IN_PROGRESS, never COMPLETED without its result
+    item = read_item(table, id="test-handler#evt-1")
+    assert item is not None
+    assert item["status"] == "IN_PROGRESS"
+    # AND a redelivery waits for the lease, then runs the work again and records it
+    faults.clear()
+    with pytest.raises(AlreadyInProgressError):
+        dedup.run_once("evt-1", work)
+    clock.advance(dedup.lease_seconds + 1)
+    assert dedup.run_once("evt-1", work).result == {"sent": 2}
+
+
+def test_access_denied_is_not_mistaken_for_a_duplicate(
+    dedup: Deduplicator, faults: FaultInjector
+) -> None:
+    faults.fail("PutItem", 1, "AccessDeniedException", "not authorized to perform dynamodb:PutItem")
+    with pytest.raises(ClientError, match="AccessDeniedException"):
+        dedup.put_once("evt-1", {"body": "x"})
