@@ -1,0 +1,204 @@
+"""The project's local AWS: moto server on a free loopback port.
+
+Run it directly to serve until interrupted::
+
+    python lambda/tools/emulator.py            # prints {"endpoint": "http://127.0.0.1:PORT"}
+
+or use :class:`Emulator` from Python, which runs it in a subprocess and stops it.
+
+One fidelity fix is applied: DynamoDB guarantees that a conditional write is atomic, and
+moto does not (two threads can both pass ``attribute_not_exists``; see
+``make_dynamodb_atomic``). Everything this project tests rests on that guarantee.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import IO, Any
+
+REGION = "us-east-1"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+START_TIMEOUT_S = 60.0
+
+_atomic_lock = threading.RLock()
+
+
+def make_dynamodb_atomic() -> Callable[[], None]:
+    """Serialise moto's DynamoDB requests, as DynamoDB serialises conditional writes.
+
+    moto evaluates a condition and then writes, without a lock, so concurrent requests
+    race: with 8 threads, two ``attribute_not_exists`` puts can both succeed. One lock
+    around each request restores DynamoDB's per-request atomicity (for single-item writes
+    and for transactions). Returns a function that undoes the patch; idempotent.
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    if getattr(original, "_atomic", False):
+        return lambda: None
+
+    @functools.wraps(original)
+    def call_action(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with _atomic_lock:
+            return original(self, *args, **kwargs)
+
+    call_action._atomic = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+    def undo() -> None:
+        DynamoHandler.call_action = original  # type: ignore[method-assign]
+
+    return undo
+
+
+def client_environment(endpoint: str) -> dict[str, str]:
+    """Environment variables that point AWS SDKs and Terraform at the emulator."""
+    return {
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def _watch_parent(stop: threading.Event) -> None:
+    """Stop when the process that started us is gone, so that no server is left behind."""
+    parent = os.getppid()
+    while not stop.wait(1.0):
+        if os.getppid() != parent:
+            stop.set()
+
+
+def serve(host: str, port: int, announce: IO[str], *, exit_with_parent: bool = False) -> None:
+    """Serve moto on ``host:port`` (0 = any free port) until SIGINT or SIGTERM."""
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    make_dynamodb_atomic()
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    bound_host, bound_port = server.get_host_and_port()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    if exit_with_parent:
+        threading.Thread(target=_watch_parent, args=(stop,), daemon=True).start()
+    announce.write(
+        json.dumps({"endpoint": f"http://{bound_host}:{bound_port}", "pid": os.getpid()})
+    )
+    announce.write("\n")
+    announce.flush()
+    stop.wait()
+    server.stop()
+
+
+class Emulator:
+    """moto server in a subprocess, on a free port of 127.0.0.1.
+
+    Use as a context manager; ``endpoint`` is its URL and ``environment()`` the variables
+    for SDKs and Terraform.
+    """
+
+    def __init__(self, log: IO[str] | None = None) -> None:
+        self._log = log
+        self._process: subprocess.Popen[str] | None = None
+        self.endpoint = ""
+
+    def start(self) -> Emulator:
+        self._process = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "--exit-with-parent"],
+            stdout=subprocess.PIPE,
+            stderr=self._log if self._log is not None else subprocess.DEVNULL,
+            text=True,
+        )
+        line = _read_line(self._process, START_TIMEOUT_S)
+        self.endpoint = json.loads(line)["endpoint"]
+        return self
+
+    def environment(self) -> dict[str, str]:
+        return client_environment(self.endpoint)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
+    """The emulator's announcement line, or an error naming why it did not come."""
+    assert process.stdout is not None
+    result: list[str] = []
+    reader = threading.Thread(target=lambda: result.append(process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    reader.join(timeout)
+    if not result or not result[0]:
+        process.kill()
+        raise RuntimeError(
+            f"moto server did not start within {timeout:.0f} s (exit code {process.poll()})"
+        )
+    return result[0]
+
+
+@contextmanager
+def running(log: IO[str] | None = None) -> Iterator[Emulator]:
+    """``with running() as emulator:`` -- start, yield, always stop."""
+    emulator = Emulator(log)
+    emulator.start()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
+    parser.add_argument(
+        "--exit-with-parent", action="store_true", help="stop when the parent process exits"
+    )
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(args.host, args.port, sys.stdout, exit_with_parent=args.exit_with_parent)
+    print(f"moto server stopped after {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
