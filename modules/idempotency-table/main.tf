@@ -1,0 +1,43 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  # The schema the Python package's DynamoDBStore expects.
+  hash_key       = "id"
+  ttl_attribute  = "expires_at"
+  is_provisioned = var.billing_mode == "PROVISIONED"
+}
+
+resource "aws_dynamodb_table" "this" {
+  #checkov:skip=CKV_AWS_119:A customer managed key is optional (kms_key_arn); by default the table is encrypted with the AWS managed key, which costs nothing per table.
+  count = var.create ? 1 : 0
+
+  name                        = var.name
+  billing_mode                = var.billing_mode
+  read_capacity               = local.is_provisioned ? var.read_capacity : null
+  write_capacity              = local.is_provisioned ? var.write_capacity : null
+  hash_key                    = local.hash_key
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = local.hash_key
+    type = "S"
+  }
+
+  ttl {
+    enabled        = true
+    attribute_name = local.ttl_attribute
+  }
+
+  point_in_time_recovery {
+    enabled = var.point_in_time_recovery
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+
+  tags = var.tags
+}
