@@ -35,7 +35,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # pragma: no cover - xdist workers share the parent's
         return
     _session_dir = Path(tempfile.mkdtemp(prefix="lambda-dedup-tests-"))
-    staged = tfharness.stage(_session_dir / "tree")
+    staged = tfharness.stage(_session_dir / "pytest-terraform")
     cli_config = tfharness.write_cli_config(_session_dir / "terraform.rc")
     os.environ.update(tfharness.base_environment(cli_config))
     config.option.dest_tf_mod_dir = str(staged / "examples")
@@ -76,8 +76,11 @@ def session_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def staged_tree(session_dir: Path) -> Path:
-    """The staged copy of the Terraform tree (root, modules/, examples/)."""
-    return session_dir / "tree"
+    """A staged copy of the Terraform tree (root, modules/, examples/) for plan tests.
+
+    pytest-terraform has its own copy, so that the two never share a working directory.
+    """
+    return tfharness.stage(session_dir / "plans")
 
 
 @pytest.fixture(scope="session")

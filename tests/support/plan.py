@@ -1,0 +1,87 @@
+"""Reading ``terraform show -json`` of a plan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+def _modules(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield module
+    for child in module.get("child_modules", []):
+        yield from _modules(child)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One saved plan, as ``terraform show -json`` prints it."""
+
+    data: dict[str, Any]
+
+    def all_resources(self) -> list[dict[str, Any]]:
+        """Every planned managed resource (``address``, ``type``, ``values``...), all modules."""
+        root = self.data["planned_values"]["root_module"]
+        return [
+            resource
+            for module in _modules(root)
+            for resource in module.get("resources", [])
+            if resource["mode"] == "managed"
+        ]
+
+    def resources(self, resource_type: str) -> list[dict[str, Any]]:
+        return [r for r in self.all_resources() if r["type"] == resource_type]
+
+    def one(self, resource_type: str) -> dict[str, Any]:
+        """The planned values of the only resource of a type."""
+        found = self.resources(resource_type)
+        addresses = [r["address"] for r in found]
+        assert len(found) == 1, f"expected one {resource_type}, found {addresses}"
+        values: dict[str, Any] = found[0]["values"]
+        return values
+
+    def by_address(self, address: str) -> dict[str, Any]:
+        for resource in self.all_resources():
+            if resource["address"] == address:
+                values: dict[str, Any] = resource["values"]
+                return values
+        raise KeyError(address)
+
+    def actions(self) -> dict[str, list[str]]:
+        """``{address: ["create"]...}`` for every managed resource change."""
+        return {
+            change["address"]: change["change"]["actions"]
+            for change in self.data.get("resource_changes", [])
+            if change["mode"] == "managed"
+        }
+
+    def output(self, name: str) -> Any:
+        return self.data["planned_values"]["outputs"][name]["value"]
+
+    def policy(self, role_policy: dict[str, Any]) -> dict[str, Any]:
+        """The decoded policy document of an ``aws_iam_role_policy``'s planned values."""
+        policy: dict[str, Any] = json.loads(role_policy["policy"])
+        return policy
+
+
+def statements(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A policy's statements by Sid, with Action and Resource always as sorted lists."""
+    result = {}
+    for statement in policy["Statement"]:
+        normalised = dict(statement)
+        for key in ("Action", "Resource"):
+            value = statement.get(key, [])
+            normalised[key] = sorted([value] if isinstance(value, str) else value)
+        result[statement["Sid"]] = normalised
+    return result
+
+
+@dataclass(frozen=True)
+class TerraformRuns:
+    """What the session's Terraform runs produced, shared by the Terraform tests."""
+
+    validations: dict[str, dict[str, Any]]
+    """``terraform validate -json`` by configuration ("root", "modules/function"...)."""
+    plans: dict[str, Plan]
+    """``terraform show -json`` of a fresh plan against the emulator, by configuration."""

@@ -1,0 +1,48 @@
+"""Fixtures for the Terraform tests: one init/validate/plan per configuration, shared.
+
+A Terraform command costs seconds of provider start-up, so every configuration is
+initialised, validated and (for the root and the examples) planned once per session, in
+parallel, and the tests assert on the results.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tfharness
+from support.plan import Plan, TerraformRuns
+
+PLANNED = ("root", "examples/function", "examples/emulator")
+"""Configurations that are planned; modules are validated only (they need inputs)."""
+
+
+def _name(directory: Path, tree: Path) -> str:
+    relative = directory.relative_to(tree).as_posix()
+    return "root" if relative == "." else relative
+
+
+@pytest.fixture(scope="session")
+def terraform_runs(tf: tfharness.Terraform, staged_tree: Path, package_zip: Path) -> TerraformRuns:
+    def run(directory: Path) -> tuple[str, dict[str, Any], Plan | None]:
+        name = _name(directory, staged_tree)
+        tf.init(directory)
+        validation = tf.validate(directory)
+        plan = Plan(tf.plan(directory)) if name in PLANNED and validation["valid"] else None
+        return name, validation, plan
+
+    directories = tfharness.terraform_directories(staged_tree)
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        results = list(pool.map(run, directories))
+    return TerraformRuns(
+        validations={name: validation for name, validation, _ in results},
+        plans={name: plan for name, _, plan in results if plan is not None},
+    )
+
+
+@pytest.fixture(scope="session")
+def root_plan(terraform_runs: TerraformRuns) -> Plan:
+    return terraform_runs.plans["root"]

@@ -1,0 +1,126 @@
+"""The root module's plan against the emulator: the table, the function and its role."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import package as package_tool
+from support.plan import Plan, statements
+
+ACCOUNT = "123456789012"  # moto's account
+REGION = "us-east-1"
+TABLE = "module.idempotency_table.aws_dynamodb_table.this[0]"
+FUNCTION = "module.inbox_function.aws_lambda_function.this[0]"
+ROLE = "module.inbox_function.aws_iam_role.this[0]"
+ROLE_POLICY = "module.inbox_function.aws_iam_role_policy.this[0]"
+LOG_GROUP = "module.inbox_function.aws_cloudwatch_log_group.this[0]"
+
+TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/dedup-idempotency"
+LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/dedup-inbox"
+
+
+def test_plan_creates_the_table_and_one_function_with_its_role_and_logs(root_plan: Plan) -> None:
+    assert root_plan.actions() == {
+        TABLE: ["create"],
+        FUNCTION: ["create"],
+        ROLE: ["create"],
+        ROLE_POLICY: ["create"],
+        LOG_GROUP: ["create"],
+    }
+
+
+def test_table_has_string_key_id_ttl_pitr_and_encryption(root_plan: Plan) -> None:
+    table = root_plan.by_address(TABLE)
+    assert table["name"] == "dedup-idempotency"
+    assert table["hash_key"] == "id"
+    assert table["range_key"] is None
+    assert table["attribute"] == [{"name": "id", "type": "S"}]
+    assert table["billing_mode"] == "PAY_PER_REQUEST"
+    assert table["ttl"] == [{"enabled": True, "attribute_name": "expires_at"}]
+    assert table["point_in_time_recovery"][0]["enabled"] is True
+    assert table["server_side_encryption"][0]["enabled"] is True
+    assert table["deletion_protection_enabled"] is False
+
+
+def test_function_runtime_handler_and_environment(root_plan: Plan, package_zip: Path) -> None:
+    function = root_plan.by_address(FUNCTION)
+    assert function["function_name"] == "dedup-inbox"
+    assert function["runtime"] == "python3.12"
+    assert function["handler"] == "lambda_dedup.handlers.inbox.handler"
+    assert function["tracing_config"] == [{"mode": "Active"}]
+    assert function["environment"] == [
+        {
+            "variables": {
+                "DEDUP_TABLE_NAME": "dedup-idempotency",
+                "DEDUP_TTL_SECONDS": "86400",
+                "POWERTOOLS_LOG_LEVEL": "INFO",
+                "POWERTOOLS_METRICS_NAMESPACE": "LambdaDedup",
+                "POWERTOOLS_SERVICE_NAME": "dedup-inbox",
+            }
+        }
+    ]
+    # The plan deploys exactly the zip `make package` built.
+    assert function["source_code_hash"] == package_tool.source_code_hash(package_zip)
+
+
+def test_function_handler_exists_in_the_package(root_plan: Plan) -> None:
+    module, _, attribute = root_plan.by_address(FUNCTION)["handler"].rpartition(".")
+    imported = __import__(module, fromlist=[attribute])
+    assert callable(getattr(imported, attribute))
+
+
+def test_log_group_is_the_functions_own_with_retention(root_plan: Plan) -> None:
+    log_group = root_plan.by_address(LOG_GROUP)
+    assert log_group["name"] == "/aws/lambda/dedup-inbox"
+    assert log_group["retention_in_days"] == 14
+
+
+def test_role_can_only_be_assumed_by_lambda(root_plan: Plan) -> None:
+    trust = json.loads(root_plan.by_address(ROLE)["assume_role_policy"])
+    assert trust["Statement"] == [
+        {
+            "Sid": "LambdaAssumeRole",
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+        }
+    ]
+
+
+def test_role_policy_grants_exact_actions_on_exact_arns(root_plan: Plan) -> None:
+    policy = statements(root_plan.policy(root_plan.by_address(ROLE_POLICY)))
+    assert set(policy) == {"WriteOwnLogs", "WriteTraces", "IdempotencyTable"}
+    assert all(statement["Effect"] == "Allow" for statement in policy.values())
+
+    assert policy["WriteOwnLogs"]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents"]
+    assert policy["WriteOwnLogs"]["Resource"] == [f"{LOG_GROUP_ARN}:*"]
+
+    assert policy["IdempotencyTable"]["Action"] == [
+        "dynamodb:DeleteItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ]
+    assert policy["IdempotencyTable"]["Resource"] == [TABLE_ARN]
+
+    # X-Ray accepts no resource-level permissions for these actions: "*" is the only
+    # resource AWS allows, so this is the one statement not scoped to an ARN.
+    assert policy["WriteTraces"]["Action"] == ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
+    assert policy["WriteTraces"]["Resource"] == ["*"]
+
+
+def test_role_policy_resources_are_only_the_table_and_the_log_group(root_plan: Plan) -> None:
+    policy = statements(root_plan.policy(root_plan.by_address(ROLE_POLICY)))
+    scoped = {sid: s for sid, s in policy.items() if sid != "WriteTraces"}
+    resources = {resource for statement in scoped.values() for resource in statement["Resource"]}
+    assert resources == {TABLE_ARN, f"{LOG_GROUP_ARN}:*"}
+
+
+def test_outputs_are_known_at_plan_time(root_plan: Plan) -> None:
+    assert root_plan.output("idempotency_table_arn") == TABLE_ARN
+    assert root_plan.output("idempotency_table_name") == "dedup-idempotency"
+    assert root_plan.output("inbox_function_name") == "dedup-inbox"
+    assert (
+        root_plan.output("inbox_function_arn")
+        == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:dedup-inbox"
+    )
