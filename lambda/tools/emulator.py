@@ -115,21 +115,36 @@ class Emulator:
     for SDKs and Terraform.
     """
 
-    def __init__(self, log: IO[str] | None = None) -> None:
+    def __init__(self, log: IO[str] | None = None, *, detached: bool = False) -> None:
+        """``detached`` servers outlive this process (``make demo KEEP=1``); others stop
+        with it even if it is killed."""
         self._log = log
+        self._detached = detached
         self._process: subprocess.Popen[str] | None = None
         self.endpoint = ""
+        self.pid = 0
 
     def start(self) -> Emulator:
+        command = [sys.executable, os.path.abspath(__file__)]
+        if not self._detached:
+            command.append("--exit-with-parent")
         self._process = subprocess.Popen(
-            [sys.executable, os.path.abspath(__file__), "--exit-with-parent"],
+            command,
             stdout=subprocess.PIPE,
             stderr=self._log if self._log is not None else subprocess.DEVNULL,
             text=True,
+            start_new_session=self._detached,
         )
         line = _read_line(self._process, START_TIMEOUT_S)
         self.endpoint = json.loads(line)["endpoint"]
+        self.pid = self._process.pid
         return self
+
+    def detach(self) -> None:
+        """Leave the server running; this object no longer stops it."""
+        if self._process is not None and self._process.stdout is not None:
+            self._process.stdout.close()
+        self._process = None
 
     def environment(self) -> dict[str, str]:
         return client_environment(self.endpoint)

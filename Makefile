@@ -1,0 +1,55 @@
+# Two commands do all set-up on a fresh machine (Terraform >= 1.5, Python >= 3.11):
+#   make demo   the whole stack applied to a local emulator, and shown
+#   make test   every test
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV ?= .venv
+CHECKOV_VENV ?= .venv-checkov
+PY := $(VENV)/bin/python
+DEPS := lambda/pyproject.toml
+
+.PHONY: help setup test demo package lock bench lint clean
+
+help: ## List the targets.
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: $(DEPS)
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=25.1"
+	$(PY) -m pip install --quiet -e lambda --group $(DEPS):dev
+	@touch $@
+
+# checkov pins versions that conflict with the dev tools, so it gets its own environment.
+$(CHECKOV_VENV)/.installed: $(DEPS)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --group $(DEPS):checkov
+	@touch $@
+
+setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Create the virtual environments.
+
+test: setup ## Run every test (unit, Terraform plan/apply on the emulator, checkov, lint).
+	CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest tests $(PYTEST_ARGS)
+
+demo: $(VENV)/.installed ## Apply the whole stack to a local emulator and show it (KEEP=1 leaves it up).
+	$(PY) lambda/tools/demo.py $(if $(KEEP),--keep)
+
+package: $(VENV)/.installed ## Build the reproducible deployment zip build/lambda.zip.
+	$(PY) lambda/tools/package.py
+
+lock: $(VENV)/.installed ## Re-resolve lambda/requirements.lock from the package's dependencies.
+	$(PY) lambda/tools/lock.py
+
+bench: $(VENV)/.installed ## Benchmark the dedup core against Powertools' idempotency utility.
+	$(PY) lambda/tools/bench.py $(BENCH_ARGS)
+
+lint: $(VENV)/.installed ## ruff and mypy only.
+	$(PY) -m ruff check --config $(DEPS) lambda/src lambda/tools tests
+	$(PY) -m ruff format --check --config $(DEPS) lambda/src lambda/tools tests
+	$(PY) -m mypy --config-file $(DEPS) lambda/src/lambda_dedup lambda/tools tests
+
+clean: ## Remove build output and virtual environments.
+	rm -rf build $(VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache tests/.pytest_cache
