@@ -10,7 +10,7 @@ CHECKOV_VENV ?= .venv-checkov
 PY := $(VENV)/bin/python
 DEPS := lambda/pyproject.toml
 
-.PHONY: help setup test demo package lock bench lint clean
+.PHONY: help setup test demo package lock bench lint docs clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ lint: $(VENV)/.installed ## ruff and mypy only.
 	$(PY) -m ruff check --config $(DEPS) lambda/src lambda/tools tests
 	$(PY) -m ruff format --check --config $(DEPS) lambda/src lambda/tools tests
 	$(PY) -m mypy --config-file $(DEPS) lambda/src/lambda_dedup lambda/tools tests
+
+docs: $(VENV)/.installed ## Regenerate the inputs/outputs tables of the Terraform READMEs.
+	$(PY) lambda/tools/tfdocs.py
 
 clean: ## Remove build output and virtual environments.
 	rm -rf build $(VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache tests/.pytest_cache

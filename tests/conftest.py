@@ -45,6 +45,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop the emulator after every fixture (pytest-terraform's destroy included) is done."""
     if _emulator is not None:
         _emulator.stop()
+    # pytest-terraform's xdist support (active whenever pytest-xdist is installed, which it
+    # depends on) leaves its log files open.
+    for plugin in config.pluginmanager.get_plugins():
+        if type(plugin).__name__ == "XDistTerraform":
+            for name in ("test_log_writer", "test_log_reader"):
+                handle = getattr(plugin, name, None)
+                if handle is not None:
+                    handle.close()
     if _session_dir is not None:
         shutil.rmtree(_session_dir, ignore_errors=True)
 

@@ -19,7 +19,7 @@ output "handler" {
 }
 
 output "role_name" {
-  description = "Name of the execution role; other modules attach their statements to it with aws_iam_role_policy. Null when create is false."
+  description = "Name of the execution role; other modules attach their statements to it with aws_iam_role_policy; null when create is false."
   value       = try(aws_iam_role.this[0].name, null)
 }
 

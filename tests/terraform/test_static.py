@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tfdocs
 import tfharness
 from support.plan import TerraformRuns
 
@@ -22,15 +23,12 @@ CONFIGURATIONS = [
 MODULES = [name for name in CONFIGURATIONS if name.startswith("modules/")]
 
 
+def _directory(name: str) -> Path:
+    return REPO if name == "root" else REPO / name
+
+
 def _tf_files(name: str) -> list[Path]:
-    directory = REPO if name == "root" else REPO / name
-    return sorted(directory.glob("*.tf"))
-
-
-def _blocks(kind: str, text: str) -> dict[str, str]:
-    """Top-level ``kind "name" { ... }`` blocks of an HCL file, by name (formatted HCL)."""
-    pattern = re.compile(rf'^{kind} "([^"]+)" \{{\n(.*?)^\}}', re.M | re.S)
-    return {match.group(1): match.group(2) for match in pattern.finditer(text)}
+    return sorted(_directory(name).glob("*.tf"))
 
 
 def test_terraform_files_are_formatted(tf: tfharness.Terraform, staged_tree: Path) -> None:
@@ -57,27 +55,35 @@ def test_module_has_no_provider_block(name: str) -> None:
 
 @pytest.mark.parametrize("name", CONFIGURATIONS)
 def test_every_variable_and_output_has_a_one_sentence_description(name: str) -> None:
-    for path in _tf_files(name):
-        text = path.read_text()
-        for kind in ("variable", "output"):
-            for block_name, body in _blocks(kind, text).items():
-                match = re.search(r'^  description = "(.+)"$', body, re.M)
-                assert match, f"{path.name}: {kind} {block_name} has no description"
-                assert match.group(1).endswith("."), f"{kind} {block_name}: end it with a full stop"
+    configuration = tfdocs.read(_directory(name))
+    for item in [*configuration.variables, *configuration.outputs]:
+        text = item.description
+        assert text.endswith("."), f"{item.name}: {text!r} is not a sentence"
+        assert not re.search(r"\.\s+[A-Z]", text), f"{item.name}: more than one sentence"
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_module_variables_are_typed_and_never_any(name: str) -> None:
-    for path in _tf_files(name):
-        for block_name, body in _blocks("variable", path.read_text()).items():
-            type_line = re.search(r"^  type\s+=\s+(.+)$", body, re.M)
-            assert type_line, f"variable {block_name} has no type"
-            assert "any" not in re.findall(r"\w+", type_line.group(1)), f"{block_name}: any"
+    for variable in tfdocs.read(_directory(name)).variables:
+        assert "any" not in re.findall(r"\w+", variable.type), f"{variable.name}: {variable.type}"
+
+
+@pytest.mark.parametrize("name", CONFIGURATIONS)
+def test_readme_has_usage_then_current_inputs_and_outputs(name: str) -> None:
+    readme, current, wanted = tfdocs.updated_readme(_directory(name))
+    assert current == wanted, f"{readme} is out of date: run `make docs`"
+    assert current.index(tfdocs.BEGIN) > 200, f"{readme}: hand-written usage comes first"
+
+
+@pytest.mark.parametrize("name", [n for n in CONFIGURATIONS if n.startswith("examples/")])
+def test_example_readme_says_what_it_creates(name: str) -> None:
+    text = (_directory(name) / "README.md").read_text()
+    assert text.startswith("Configuration in this directory creates:")
 
 
 @pytest.mark.parametrize("name", CONFIGURATIONS)
 def test_terraform_and_aws_provider_constraints(name: str) -> None:
-    versions = (REPO if name == "root" else REPO / name) / "versions.tf"
+    versions = _directory(name) / "versions.tf"
     text = versions.read_text()
     assert 'required_version = ">= 1.5"' in text
     assert re.search(r'source\s+=\s+"hashicorp/aws"', text)
