@@ -32,7 +32,7 @@ $(CHECKOV_VENV)/.installed: $(DEPS)
 setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Create the virtual environments.
 
 test: setup ## Run every test (unit, Terraform plan/apply on the emulator, checkov, lint).
-	CHECKOV=$(CURDIR)/$(CHECKOV_VENV)/bin/checkov $(PY) -m pytest tests $(PYTEST_ARGS)
+	CHECKOV=$(abspath $(CHECKOV_VENV))/bin/checkov $(PY) -m pytest tests $(PYTEST_ARGS)
 
 demo: $(VENV)/.installed ## Apply the whole stack to a local emulator and show it (KEEP=1 leaves it up).
 	$(PY) lambda/tools/demo.py $(if $(KEEP),--keep)

@@ -56,7 +56,11 @@ def test_module_has_no_provider_block(name: str) -> None:
 @pytest.mark.parametrize("name", CONFIGURATIONS)
 def test_every_variable_and_output_has_a_one_sentence_description(name: str) -> None:
     configuration = tfdocs.read(_directory(name))
-    for item in [*configuration.variables, *configuration.outputs]:
+    items: list[tfdocs.Variable | tfdocs.Output] = [
+        *configuration.variables,
+        *configuration.outputs,
+    ]
+    for item in items:
         text = item.description
         assert text.endswith("."), f"{item.name}: {text!r} is not a sentence"
         assert not re.search(r"\.\s+[A-Z]", text), f"{item.name}: more than one sentence"
