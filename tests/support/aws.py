@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.awsrequest import AWSResponse
+from moto.core.models import botocore_stubber
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -112,15 +114,21 @@ class FaultInjector:
     """
 
     def __init__(self, client: DynamoDBClient) -> None:
-        self._plan: list[tuple[str, int, dict[str, Any]]] = []
+        self._plan: list[_Fault] = []
         self.injected: Counter[str] = Counter()
         client.meta.events.register_first("before-send.dynamodb", self._on_send)  # type: ignore[arg-type]
 
     def fail(self, operation: str, times: int, code: str, message: str = "", **extra: Any) -> None:
-        """The next ``times`` attempts of ``operation`` get error ``code``."""
+        """The next ``times`` attempts of ``operation`` get error ``code``, unapplied."""
         body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message or code}
         body.update(extra)
-        self._plan.append((operation, times, body))
+        self._plan.append(_Fault(operation, times, body, 400, applied=False))
+
+    def lose_response(self, operation: str, times: int = 1) -> None:
+        """The next ``times`` attempts reach DynamoDB and are applied, but the caller gets
+        a 500 InternalServerError instead of the response (botocore retries it)."""
+        body = {"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError"}
+        self._plan.append(_Fault(operation, times, body, 500, applied=True))
 
     def throttle(self, operation: str, times: int) -> None:
         self.fail(
@@ -133,17 +141,34 @@ class FaultInjector:
     def clear(self) -> None:
         self._plan.clear()
 
-    def _on_send(self, request: Any, **_: Any) -> AWSResponse | None:
-        operation = _operation(request)
-        for index, (op, remaining, body) in enumerate(self._plan):
-            if op == operation and remaining > 0:
-                self._plan[index] = (op, remaining - 1, body)
+    def _next(self, operation: str) -> _Fault | None:
+        for fault in self._plan:
+            if fault.operation == operation and fault.remaining > 0:
+                fault.remaining -= 1
                 self.injected[operation] += 1
-                request.url = "http://fault-injected.invalid/"  # moto's stub ignores it
-                headers = {
-                    "x-amzn-RequestId": "injected",
-                    "Content-Type": "application/x-amz-json-1.0",
-                }
-                raw = _Body(json.dumps(body).encode())
-                return AWSResponse(request.url, 400, headers, raw)  # type: ignore[arg-type]
+                return fault
         return None
+
+    def _on_send(self, event_name: str, request: Any, **_: Any) -> AWSResponse | None:
+        fault = self._next(_operation(request))
+        if fault is None:
+            return None
+        if fault.applied:
+            botocore_stubber(event_name, request)  # moto applies it; its answer is dropped
+        request.url = "http://fault-injected.invalid/"  # moto's stub ignores it
+        return _error_response(request.url, fault)
+
+
+@dataclass
+class _Fault:
+    operation: str
+    remaining: int
+    body: dict[str, Any]
+    status: int
+    applied: bool
+
+
+def _error_response(url: str, fault: _Fault) -> AWSResponse:
+    headers = {"x-amzn-RequestId": "injected", "Content-Type": "application/x-amz-json-1.0"}
+    raw = _Body(json.dumps(fault.body).encode())
+    return AWSResponse(url, fault.status, headers, raw)  # type: ignore[arg-type]

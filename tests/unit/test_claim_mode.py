@@ -139,38 +139,65 @@ def test_crashed_holder_is_taken_over_after_its_lease_expires(
     assert any_dedup.run_once("evt-1", lambda claim: mail.send("ana")).duplicate
 
 
+class Holder:
+    """One invocation in a thread whose work waits until the test lets it finish."""
+
+    def __init__(self, dedup: Deduplicator, name: str) -> None:
+        self.claimed, self.resume = threading.Event(), threading.Event()
+        self.outcome: Outcome[Any] | None = None
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(dedup, name))
+        self._thread.start()
+        assert self.claimed.wait(10), f"{name} did not claim"
+
+    def _run(self, dedup: Deduplicator, name: str) -> None:
+        def work(claim: Claim) -> dict[str, str]:
+            self.claimed.set()
+            self.resume.wait(10)
+            return {"by": name}
+
+        try:
+            self.outcome = dedup.run_once("evt-1", work)
+        except BaseException as error:
+            self.error = error
+
+    def finish(self) -> None:
+        self.resume.set()
+        self._thread.join(10)
+
+
 def test_late_completion_by_an_expired_holder_is_rejected(
-    any_dedup: Deduplicator, mail: Effects, clock: FakeClock
+    any_dedup: Deduplicator, clock: FakeClock
 ) -> None:
     # GIVEN holder A claimed the event and stalls past its lease
-    a_claimed, a_resume = threading.Event(), threading.Event()
-    a_error: list[BaseException] = []
-
-    def slow_work(claim: Claim) -> dict[str, Any]:
-        a_claimed.set()
-        a_resume.wait(10)
-        return {"by": "A", "token": claim.token}
-
-    def holder_a() -> None:
-        try:
-            any_dedup.run_once("evt-1", slow_work)
-        except BaseException as error:
-            a_error.append(error)
-
-    thread = threading.Thread(target=holder_a)
-    thread.start()
-    assert a_claimed.wait(10)
-    # AND holder B took over after the lease expired, and completed
+    a = Holder(any_dedup, "A")
     clock.advance(31)
-    b = any_dedup.run_once("evt-1", lambda claim: {"by": "B", "token": claim.token})
+    # AND holder B took over and completed
+    b = any_dedup.run_once("evt-1", lambda claim: {"by": "B"})
     # WHEN A finally completes
-    a_resume.set()
-    thread.join(10)
+    a.finish()
     # THEN A's completion is rejected and B's result stands
-    assert len(a_error) == 1
-    assert isinstance(a_error[0], LeaseLostError)
-    assert any_dedup.run_once("evt-1", lambda claim: {"by": "C"}).result == b.result
-    assert b.result["by"] == "B"
+    assert isinstance(a.error, LeaseLostError)
+    assert any_dedup.run_once("evt-1", lambda claim: {"by": "C"}).result == b.result == {"by": "B"}
+
+
+def test_expired_holder_cannot_complete_over_a_successor_still_in_progress(
+    any_dedup: Deduplicator, clock: FakeClock
+) -> None:
+    # GIVEN holder A stalls past its lease, and B takes over and is still working
+    a = Holder(any_dedup, "A")
+    clock.advance(31)
+    b = Holder(any_dedup, "B")
+    # WHEN A finishes first
+    a.finish()
+    # THEN A's completion is refused (its token no longer holds the record)
+    assert isinstance(a.error, LeaseLostError)
+    # AND B completes normally, and its result is the one every duplicate gets
+    b.finish()
+    assert b.error is None
+    assert b.outcome is not None
+    assert b.outcome.result == {"by": "B"}
+    assert any_dedup.run_once("evt-1", lambda claim: {"by": "C"}).result == {"by": "B"}
 
 
 def test_failure_releases_the_claim_so_a_retry_runs(any_dedup: Deduplicator, mail: Effects) -> None:

@@ -112,3 +112,45 @@ def test_access_denied_is_not_mistaken_for_a_duplicate(
     faults.fail("PutItem", 1, "AccessDeniedException", "not authorized to perform dynamodb:PutItem")
     with pytest.raises(ClientError, match="AccessDeniedException"):
         dedup.put_once("evt-1", {"body": "x"})
+
+
+def test_lost_response_of_a_successful_write_is_not_taken_for_a_duplicate(
+    dedup: Deduplicator, faults: FaultInjector, requests: RequestCounter
+) -> None:
+    # GIVEN DynamoDB applies the write but its response is lost (500), so botocore retries
+    faults.lose_response("PutItem")
+    # WHEN the event is handled
+    outcome = dedup.put_once("evt-1", {"body": "x"}, result="ok")
+    # THEN the retry meets our own record and the outcome is a first delivery
+    assert requests.attempts["PutItem"] == 2
+    assert outcome.duplicate is False
+    assert outcome.result == "ok"
+
+
+def test_lost_response_of_a_claim_does_not_block_its_own_holder(
+    dedup: Deduplicator, faults: FaultInjector
+) -> None:
+    # GIVEN the claim is applied but its response is lost, so botocore retries it
+    faults.lose_response("PutItem")
+    ran: list[str] = []
+
+    def work(claim: Claim) -> str:
+        ran.append("work")
+        return "done"
+
+    # WHEN the event is handled
+    outcome = dedup.run_once("evt-1", work)
+    # THEN the retry recognised its own claim (same token) and the work ran once
+    assert ran == ["work"]
+    assert outcome.duplicate is False
+
+
+def test_lost_response_of_a_completion_still_counts_as_completed(
+    dedup: Deduplicator, faults: FaultInjector
+) -> None:
+    # GIVEN the completion is applied but its response is lost, so botocore retries it
+    faults.lose_response("UpdateItem")
+    # WHEN the event is handled, THEN the retried completion is recognised as done
+    outcome = dedup.run_once("evt-1", lambda claim: "done")
+    assert outcome.result == "done"
+    assert dedup.run_once("evt-1", lambda claim: "again").result == "done"

@@ -169,22 +169,17 @@ class DynamoDBStore(DedupStore):
             names.update(_names("#fp"))
             values[":fp"] = _s(record.fingerprint)
         condition += ")"
-        try:
-            self.client.put_item(
-                TableName=self.table_name,
-                Item=record_to_item(record),
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValuesOnConditionCheckFailure="ALL_OLD",
-            )
-        except ClientError as error:
-            if _error_code(error) != "ConditionalCheckFailedException":
-                raise
-            existing = _existing(error)
-            # Our own write, retried by botocore after its response was lost.
-            return None if existing.token == record.token else existing
-        return None
+        return self._put_unless_taken(
+            {
+                "TableName": self.table_name,
+                "Item": record_to_item(record),
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            },
+            record.token,
+        )
 
     def complete(self, record_id: str, *, token: str, result: str | None, expires_at: int) -> bool:
         update = "SET #status = :completed, #exp = :exp"
@@ -250,14 +245,7 @@ class DynamoDBStore(DedupStore):
         now_ms: int,
         attributes: Mapping[str, Any] | None = None,
     ) -> DedupRecord | None:
-        try:
-            self.client.put_item(**self._marker_put(record, now_ms, attributes))
-        except ClientError as error:
-            if _error_code(error) != "ConditionalCheckFailedException":
-                raise
-            existing = _existing(error)
-            return None if existing.token == record.token else existing
-        return None
+        return self._put_unless_taken(self._marker_put(record, now_ms, attributes), record.token)
 
     def transact_if_absent(
         self,
@@ -299,6 +287,23 @@ class DynamoDBStore(DedupStore):
                     message = str(reasons[index + 1].get("Message", ""))
                     raise EffectConditionFailedError(record.record_id, index, message) from error
             raise
+        return None
+
+    def _put_unless_taken(
+        self, request: Mapping[str, Any], token: str | None
+    ) -> DedupRecord | None:
+        """One conditional ``PutItem``: ``None`` if written, else the record in the way.
+
+        A record carrying our own token is our own write, retried by botocore after its
+        response was lost: that counts as written.
+        """
+        try:
+            self.client.put_item(**request)
+        except ClientError as error:
+            if _error_code(error) != "ConditionalCheckFailedException":
+                raise
+            existing = _existing(error)
+            return None if existing.token == token else existing
         return None
 
     def _marker_put(
