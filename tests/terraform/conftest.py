@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 import tfharness
+from support.input_validation import NAME as INPUT_VALIDATION
+from support.input_validation import write_cases
 from support.plan import Plan, TerraformRuns
 
 PLANNED = ("root", "examples/function", "examples/emulator")
@@ -21,6 +23,8 @@ PLANNED = ("root", "examples/function", "examples/emulator")
 
 
 def _name(directory: Path, tree: Path) -> str:
+    if not directory.is_relative_to(tree):
+        return directory.name
     relative = directory.relative_to(tree).as_posix()
     return "root" if relative == "." else relative
 
@@ -34,7 +38,8 @@ def terraform_runs(tf: tfharness.Terraform, staged_tree: Path, package_zip: Path
         plan = Plan(tf.plan(directory)) if name in PLANNED and validation["valid"] else None
         return name, validation, plan
 
-    directories = tfharness.terraform_directories(staged_tree)
+    cases = write_cases(staged_tree.parent / INPUT_VALIDATION, staged_tree)
+    directories = [*tfharness.terraform_directories(staged_tree), cases]
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         results = list(pool.map(run, directories))
     return TerraformRuns(

@@ -31,8 +31,8 @@ def _tf_files(name: str) -> list[Path]:
     return sorted(_directory(name).glob("*.tf"))
 
 
-def test_terraform_files_are_formatted(tf: tfharness.Terraform, staged_tree: Path) -> None:
-    result = tf.fmt_check([staged_tree])
+def test_terraform_files_are_formatted(tf: tfharness.Terraform, tmp_path: Path) -> None:
+    result = tf.fmt_check([tfharness.stage(tmp_path)])
     assert result.returncode == 0, (
         f"run `terraform fmt -recursive`:\n{result.stdout}{result.stderr}"
     )

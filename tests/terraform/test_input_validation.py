@@ -1,0 +1,33 @@
+"""Every input rule of the modules rejects a bad value with a message that says why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from support.input_validation import CASES, NAME
+from support.plan import TerraformRuns
+
+
+def _errors(terraform_runs: TerraformRuns) -> list[dict[str, Any]]:
+    report = terraform_runs.validations[NAME]
+    return [d for d in report["diagnostics"] if d["severity"] == "error"]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_is_rejected_with_a_clear_message(
+    terraform_runs: TerraformRuns, case: str
+) -> None:
+    # GIVEN a module call with exactly one bad input
+    _, bad, expected = CASES[case]
+    # WHEN the configuration is validated
+    # THEN that call fails with the rule's message
+    errors = _errors(terraform_runs)
+    mine = [e for e in errors if e.get("snippet", {}).get("context") == f'module "{case}"']
+    assert mine, f"{bad} was accepted"
+    assert len(mine) == 1, mine
+    assert mine[0]["detail"].startswith(expected), mine[0]["detail"]
+
+
+def test_nothing_but_the_bad_inputs_is_rejected(terraform_runs: TerraformRuns) -> None:
+    assert len(_errors(terraform_runs)) == len(CASES)
