@@ -10,8 +10,7 @@ locals {
   log_group_name = "/aws/lambda/${var.function_name}"
   # Built from known parts (referencing the log group, so that the policy waits for it):
   # the policy is then fully known at plan time and reviewable in the plan.
-  log_group_arn = var.create ? "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${aws_cloudwatch_log_group.this[0].name}" : null
-  function_arn  = var.create ? "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${aws_lambda_function.this[0].function_name}" : null
+  log_group_arn = try("arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${aws_cloudwatch_log_group.this[0].name}", null)
 
   dead_letter_service = var.dead_letter_target_arn == null ? null : split(":", var.dead_letter_target_arn)[2]
 

@@ -5,7 +5,7 @@ output "function_name" {
 
 output "function_arn" {
   description = "Unqualified ARN of the function, known at plan time (built from its name); null when create is false."
-  value       = local.function_arn
+  value       = try("arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${aws_lambda_function.this[0].function_name}", null)
 }
 
 output "invoke_arn" {
@@ -35,5 +35,5 @@ output "log_group_name" {
 
 output "log_group_arn" {
   description = "ARN of the function's log group, known at plan time; null when create is false."
-  value       = local.log_group_arn
+  value       = try(local.log_group_arn, null)
 }
