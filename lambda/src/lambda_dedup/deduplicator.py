@@ -153,14 +153,14 @@ class Deduplicator:
         return self._outcome(record, blocker, now_ms, mode="transact")
 
     def _marker(self, key: str, payload: Any, result: Any) -> tuple[DedupRecord, int]:
-        now_ms = self._now_ms()
+        rid, now_ms = self.record_id(key), self._now_ms()
         record = DedupRecord(
-            record_id=self.record_id(key),
+            record_id=rid,
             status=Status.COMPLETED,
             expires_at=now_ms // 1000 + self.ttl_seconds,
             fingerprint=fingerprint(payload),
             token=uuid.uuid4().hex,
-            result=None if result is None else _dump(self.record_id(key), result),
+            result=None if result is None else _dump(rid, result),
         )
         return record, now_ms
 
