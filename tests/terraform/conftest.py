@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 import tfharness
-from support.input_validation import NAME as INPUT_VALIDATION
-from support.input_validation import write_cases
+from support.module_calls import MODULE_OPTIONS, write_all
 from support.plan import Plan, TerraformRuns
 
-PLANNED = ("root", "examples/function", "examples/emulator")
+PLANNED = ("root", "examples/function", "examples/emulator", MODULE_OPTIONS)
 """Configurations that are planned; modules are validated only (they need inputs)."""
 
 
@@ -38,8 +37,7 @@ def terraform_runs(tf: tfharness.Terraform, staged_tree: Path, package_zip: Path
         plan = Plan(tf.plan(directory)) if name in PLANNED and validation["valid"] else None
         return name, validation, plan
 
-    cases = write_cases(staged_tree.parent / INPUT_VALIDATION, staged_tree)
-    directories = [*tfharness.terraform_directories(staged_tree), cases]
+    directories = [*tfharness.terraform_directories(staged_tree), *write_all(staged_tree).values()]
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         results = list(pool.map(run, directories))
     return TerraformRuns(

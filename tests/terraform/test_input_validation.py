@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.input_validation import CASES, NAME
+from support.module_calls import CASES, INPUT_VALIDATION
 from support.plan import TerraformRuns
 
 
 def _errors(terraform_runs: TerraformRuns) -> list[dict[str, Any]]:
-    report = terraform_runs.validations[NAME]
+    report = terraform_runs.validations[INPUT_VALIDATION]
     return [d for d in report["diagnostics"] if d["severity"] == "error"]
 
 
