@@ -72,9 +72,11 @@ class Measure:
 class Variant:
     """One deduplication implementation with its own client, so requests are its own."""
 
-    def __init__(self, name: str, endpoint: str, build: Callable[[Any], Handle]) -> None:
+    def __init__(
+        self, name: str, server: emulator_tool.Emulator, build: Callable[[Any], Handle]
+    ) -> None:
         self.name = name
-        self.client = _client(endpoint)
+        self.client = _client(server)
         self.calls: Counter[str] = Counter()
         self.client.meta.events.register(
             "before-call.dynamodb", lambda model, **_: self.calls.update([model.name])
@@ -89,15 +91,8 @@ class Variant:
         return Measure(len(events), Counter(self.calls), time.process_time_ns() - started)
 
 
-def _client(endpoint: str) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=emulator_tool.REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=DEFAULT_BOTO_CONFIG,
-    )
+def _client(server: emulator_tool.Emulator) -> Any:
+    return boto3.client("dynamodb", config=DEFAULT_BOTO_CONFIG, **server.client_options())
 
 
 def _ours(mode: str) -> Callable[[Any], Handle]:
@@ -147,8 +142,8 @@ def _events(count: int) -> list[dict[str, Any]]:
     ]
 
 
-def _create_tables(endpoint: str) -> None:
-    client = _client(endpoint)
+def _create_tables(server: emulator_tool.Emulator) -> None:
+    client = _client(server)
     for name, key in ((TABLE, "id"), (COUNTERS, "pk")):
         client.create_table(
             TableName=name,
@@ -161,13 +156,13 @@ def _create_tables(endpoint: str) -> None:
     )
 
 
-def _clear_tables(endpoint: str) -> None:
+def _clear_tables(server: emulator_tool.Emulator) -> None:
     """Empty both tables between rounds (unmeasured).
 
     moto deep-copies every table a transaction touches, so a growing table would make the
     emulator, not the code under test, the slow part of a long run.
     """
-    client = _client(endpoint)
+    client = _client(server)
     for name, key in ((TABLE, "id"), (COUNTERS, "pk")):
         for page in client.get_paginator("scan").paginate(TableName=name, ProjectionExpression=key):
             items = page["Items"]
@@ -179,13 +174,15 @@ def _clear_tables(endpoint: str) -> None:
                 client.batch_write_item(RequestItems={name: requests})
 
 
-def run(endpoint: str, events: int, rounds: int) -> dict[tuple[str, str], list[Measure]]:
-    _create_tables(endpoint)
+def run(
+    server: emulator_tool.Emulator, events: int, rounds: int
+) -> dict[tuple[str, str], list[Measure]]:
+    _create_tables(server)
     variants = [
-        Variant(BASELINE, endpoint, _powertools),
-        Variant("effect (put)", endpoint, _ours("put")),
-        Variant("effect (transact)", endpoint, _ours("transact")),
-        Variant("claim", endpoint, _ours("claim")),
+        Variant(BASELINE, server, _powertools),
+        Variant("effect (put)", server, _ours("put")),
+        Variant("effect (transact)", server, _ours("transact")),
+        Variant("claim", server, _ours("claim")),
     ]
     for variant in variants:  # warm up clients and connection pools, unmeasured
         warm = _events(20)
@@ -193,7 +190,7 @@ def run(endpoint: str, events: int, rounds: int) -> dict[tuple[str, str], list[M
         variant.run(warm)
     results: dict[tuple[str, str], list[Measure]] = {}
     for _ in range(rounds):
-        _clear_tables(endpoint)
+        _clear_tables(server)
         batch = _events(events)  # the same events for every variant (namespaces differ)
         for variant in variants:
             for phase in PHASES:
@@ -255,8 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=200, help="events per round (default 200)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; CPU is their median")
     args = parser.parse_args(argv)
-    with emulator_tool.running() as server:
-        results = run(server.endpoint, args.events, args.rounds)
+    with emulator_tool.Emulator() as server:
+        results = run(server, args.events, args.rounds)
     return 0 if report(results, args.events, args.rounds) else 1
 
 

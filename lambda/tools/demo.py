@@ -69,17 +69,9 @@ def apply_with_progress(tf: tfharness.Terraform, directory: Path) -> None:
         raise tfharness.TerraformError("terraform apply failed:\n" + "".join(transcript[-60:]))
 
 
-def client_options(endpoint: str) -> dict[str, Any]:
-    """Keyword arguments of ``boto3.client`` for the emulator."""
-    return {
-        "endpoint_url": endpoint,
-        "region_name": emulator_tool.REGION,
-        "aws_access_key_id": "test",
-        "aws_secret_access_key": "test",
-    }
-
-
-def show_created(tf: tfharness.Terraform, directory: Path, endpoint: str) -> dict[str, Any]:
+def show_created(
+    tf: tfharness.Terraform, directory: Path, server: emulator_tool.Emulator
+) -> dict[str, Any]:
     state = json.loads(tf.run(directory, "show", "-json").stdout)
     outputs: dict[str, Any] = state["values"]["outputs"]["stack"]["value"]
     rows = []
@@ -99,8 +91,8 @@ def show_created(tf: tfharness.Terraform, directory: Path, endpoint: str) -> dic
     for kind, name in sorted(rows):
         print(f"      {kind:<{width}}  {name}")
 
-    dynamodb = boto3.client("dynamodb", **client_options(endpoint))
-    lam = boto3.client("lambda", **client_options(endpoint))
+    dynamodb = boto3.client("dynamodb", **server.client_options())
+    lam = boto3.client("lambda", **server.client_options())
     table = dynamodb.describe_table(TableName=outputs["idempotency_table_name"])["Table"]
     ttl = dynamodb.describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
     function = lam.get_function_configuration(FunctionName=outputs["inbox_function_name"])
@@ -149,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         with step(4, "terraform apply of the root module"):
             apply_with_progress(tf, directory)
         with step(5, "What was created"):
-            outputs = show_created(tf, directory, server.endpoint)
+            outputs = show_created(tf, directory, server)
         if args.keep:
             server.detach()
             log.close()

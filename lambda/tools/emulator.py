@@ -4,7 +4,8 @@ Run it directly to serve until interrupted::
 
     python lambda/tools/emulator.py            # prints {"endpoint": "http://127.0.0.1:PORT"}
 
-or use :class:`Emulator` from Python, which runs it in a subprocess and stops it.
+or use :class:`Emulator` from Python (``with Emulator() as server:``), which runs it in a
+subprocess and stops it.
 
 One fidelity fix is applied: DynamoDB guarantees that a conditional write is atomic, and
 moto does not (two threads can both pass ``attribute_not_exists``; see
@@ -23,8 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Any
 
@@ -149,6 +149,15 @@ class Emulator:
     def environment(self) -> dict[str, str]:
         return client_environment(self.endpoint)
 
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments of ``boto3.client`` for this emulator."""
+        return {
+            "endpoint_url": self.endpoint,
+            "region_name": REGION,
+            "aws_access_key_id": FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        }
+
     def stop(self) -> None:
         process, self._process = self._process, None
         if process is None:
@@ -187,17 +196,6 @@ def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
             f"moto server did not start within {timeout:.0f} s (exit code {process.poll()})"
         )
     return result[0]
-
-
-@contextmanager
-def running(log: IO[str] | None = None) -> Iterator[Emulator]:
-    """``with running() as emulator:`` -- start, yield, always stop."""
-    emulator = Emulator(log)
-    emulator.start()
-    try:
-        yield emulator
-    finally:
-        emulator.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -37,14 +37,7 @@ def outputs(stack: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def aws(emulator: emulator_tool.Emulator) -> Any:
-    env = emulator.environment()
-    return lambda service: boto3.client(
-        service,
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        region_name=env["AWS_REGION"],
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    return lambda service: boto3.client(service, **emulator.client_options())
 
 
 def test_outputs_name_the_created_table_and_function(outputs: dict[str, Any], aws: Any) -> None:
