@@ -21,7 +21,7 @@ import platform
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,33 +161,24 @@ class Terraform:
             )
         return result
 
-    def init(self, directory: Path, *extra: str) -> None:
-        self.run(directory, "init", "-input=false", "-no-color", *extra)
+    def init(self, directory: Path) -> None:
+        self.run(directory, "init", "-input=false", "-no-color")
 
     def validate(self, directory: Path) -> dict[str, Any]:
         result = self.run(directory, "validate", "-json", "-no-color", check=False)
         report: dict[str, Any] = json.loads(result.stdout)
         return report
 
-    def plan(
-        self, directory: Path, variables: Mapping[str, str] | None = None, *extra: str
-    ) -> dict[str, Any]:
+    def plan(self, directory: Path) -> dict[str, Any]:
         """Plan and return ``terraform show -json`` of the saved plan."""
-        var_args = [f"-var={name}={value}" for name, value in (variables or {}).items()]
-        self.run(directory, "plan", "-input=false", "-no-color", "-out=tfplan", *var_args, *extra)
+        self.run(directory, "plan", "-input=false", "-no-color", "-out=tfplan")
         shown = self.run(directory, "show", "-json", "tfplan")
         plan: dict[str, Any] = json.loads(shown.stdout)
         return plan
 
-    def fmt_check(self, directories: Iterable[Path]) -> subprocess.CompletedProcess[str]:
-        """``terraform fmt -check -recursive`` over each directory (non-raising)."""
-        paths = [str(d) for d in directories]
-        return subprocess.run(
-            [self.binary, "fmt", "-check", "-recursive", "-diff", "-no-color", *paths],
-            env=self.env(),
-            capture_output=True,
-            text=True,
-        )
+    def fmt_check(self, directory: Path) -> subprocess.CompletedProcess[str]:
+        """``terraform fmt -check -recursive`` over ``directory`` (non-raising)."""
+        return self.run(directory, "fmt", "-check", "-recursive", "-diff", "-no-color", check=False)
 
 
 def main(argv: list[str]) -> int:

@@ -115,7 +115,6 @@ class FaultInjector:
 
     def __init__(self, client: DynamoDBClient) -> None:
         self._plan: list[_Fault] = []
-        self.injected: Counter[str] = Counter()
         client.meta.events.register_first("before-send.dynamodb", self._on_send)  # type: ignore[arg-type]
 
     def fail(self, operation: str, times: int, code: str, message: str = "", **extra: Any) -> None:
@@ -145,7 +144,6 @@ class FaultInjector:
         for fault in self._plan:
             if fault.operation == operation and fault.remaining > 0:
                 fault.remaining -= 1
-                self.injected[operation] += 1
                 return fault
         return None
 

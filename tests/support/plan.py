@@ -33,14 +33,6 @@ class Plan:
     def resources(self, resource_type: str) -> list[dict[str, Any]]:
         return [r for r in self.all_resources() if r["type"] == resource_type]
 
-    def one(self, resource_type: str) -> dict[str, Any]:
-        """The planned values of the only resource of a type."""
-        found = self.resources(resource_type)
-        addresses = [r["address"] for r in found]
-        assert len(found) == 1, f"expected one {resource_type}, found {addresses}"
-        values: dict[str, Any] = found[0]["values"]
-        return values
-
     def by_address(self, address: str) -> dict[str, Any]:
         for resource in self.all_resources():
             if resource["address"] == address:

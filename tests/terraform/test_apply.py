@@ -17,6 +17,7 @@ import boto3
 import emulator as emulator_tool
 import pytest
 from pytest_terraform import terraform
+from support.plan import statements
 
 # pytest-terraform's fixture takes (request, tmpdir_factory, worker_id) only, so what it
 # needs -- the emulator, TF_VAR_endpoint_url and the zip -- comes from the autouse
@@ -64,11 +65,7 @@ def test_role_policy_in_the_emulator_is_the_planned_one(outputs: dict[str, Any],
     document = aws("iam").get_role_policy(RoleName=role, PolicyName=names[0])["PolicyDocument"]
     if isinstance(document, str):
         document = json.loads(document)
-    resources = {
-        r
-        for s in document["Statement"]
-        for r in ([s["Resource"]] if isinstance(s["Resource"], str) else s["Resource"])
-    }
+    resources = {r for statement in statements(document).values() for r in statement["Resource"]}
     assert outputs["idempotency_table_arn"] in resources
 
 

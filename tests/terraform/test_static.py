@@ -32,7 +32,7 @@ def _tf_files(name: str) -> list[Path]:
 
 
 def test_terraform_files_are_formatted(tf: tfharness.Terraform, tmp_path: Path) -> None:
-    result = tf.fmt_check([tfharness.stage(tmp_path)])
+    result = tf.fmt_check(tfharness.stage(tmp_path))
     assert result.returncode == 0, (
         f"run `terraform fmt -recursive`:\n{result.stdout}{result.stderr}"
     )
