@@ -26,11 +26,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from lock import PLATFORM, PYTHON_VERSIONS
+
 LAMBDA_DIR = Path(__file__).resolve().parents[1]
 REPO = LAMBDA_DIR.parent
 SOURCE = LAMBDA_DIR / "src"
 PACKAGES = ("lambda_dedup",)
-LOCK = LAMBDA_DIR / "requirements.lock"
+LOCK = LAMBDA_DIR / "requirements.lock"  # written by lock.py
 DEFAULT_OUTPUT = REPO / "build" / "lambda.zip"
 WHEEL_CACHE = REPO / "build" / "wheels"
 
@@ -67,16 +69,17 @@ def read_lock(lock: Path = LOCK) -> list[LockedWheel]:
     return wheels
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _matches(path: Path, sha256: str) -> bool:
+    return path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == sha256
 
 
 def fetch_wheels(wheels: list[LockedWheel], cache: Path = WHEEL_CACHE) -> list[Path]:
-    """The locked wheel files, downloaded by pip with ``--require-hashes`` if not cached."""
+    """The locked wheel files, downloaded by pip with ``--require-hashes`` if not cached.
+
+    Each cached wheel is hashed once; a downloaded one is hashed again after pip.
+    """
     cache.mkdir(parents=True, exist_ok=True)
-    missing = [
-        w for w in wheels if not (cache / w.wheel).is_file() or _sha256(cache / w.wheel) != w.sha256
-    ]
+    missing = [w for w in wheels if not _matches(cache / w.wheel, w.sha256)]
     if missing:
         requirements = cache / "requirements.txt"
         requirements.write_text(
@@ -85,19 +88,16 @@ def fetch_wheels(wheels: list[LockedWheel], cache: Path = WHEEL_CACHE) -> list[P
         subprocess.run(
             [
                 sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                "--only-binary=:all:", "--platform", "manylinux2014_x86_64",
-                "--python-version", "3.12", "--implementation", "cp",
+                "--only-binary=:all:", "--platform", PLATFORM,
+                "--python-version", PYTHON_VERSIONS[0], "--implementation", "cp",
                 "--require-hashes", "-r", str(requirements), "--dest", str(cache),
             ],
             check=True,
         )  # fmt: skip
-    paths = []
-    for w in wheels:
-        path = cache / w.wheel
-        if not path.is_file() or _sha256(path) != w.sha256:
-            raise SystemExit(f"{w.wheel} is missing or does not match its locked sha256")
-        paths.append(path)
-    return paths
+        for w in missing:
+            if not _matches(cache / w.wheel, w.sha256):
+                raise SystemExit(f"{w.wheel} is missing or does not match its locked sha256")
+    return [cache / w.wheel for w in wheels]
 
 
 def _wanted(name: str) -> bool:
