@@ -122,16 +122,20 @@ def _old_item(error: ClientError) -> Mapping[str, Any] | None:
     return item or None
 
 
-def _existing(error: ClientError) -> DedupRecord:
-    """The record that failed a condition.
+def _in_the_way(
+    item: Mapping[str, Any] | None, token: str | None, error: ClientError
+) -> DedupRecord | None:
+    """The record whose presence failed a write's condition, or ``None`` if it is ours.
 
-    DynamoDB always returns it for an existing item; if it is missing anyway, the state is
-    unknown and the original error propagates so that the event is retried.
+    A record carrying our own token is our own write, retried by botocore after its
+    response was lost: that counts as written. DynamoDB always returns the old item of an
+    existing record; if it is missing anyway, the state is unknown and ``error``
+    propagates so that the event is retried.
     """
-    item = _old_item(error)
-    if item is None:
+    if not item:
         raise error
-    return item_to_record(item)
+    existing = item_to_record(item)
+    return None if existing.token == token else existing
 
 
 class DynamoDBStore(DedupStore):
@@ -277,11 +281,7 @@ class DynamoDBStore(DedupStore):
             reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
             codes = [reason.get("Code") for reason in reasons]
             if codes and codes[0] == "ConditionalCheckFailed":
-                item = reasons[0].get("Item")
-                if not item:
-                    raise
-                existing = item_to_record(item)
-                return None if existing.token == record.token else existing
+                return _in_the_way(reasons[0].get("Item"), record.token, error)
             for index, code in enumerate(codes[1:]):
                 if code == "ConditionalCheckFailed":
                     message = str(reasons[index + 1].get("Message", ""))
@@ -292,18 +292,13 @@ class DynamoDBStore(DedupStore):
     def _put_unless_taken(
         self, request: Mapping[str, Any], token: str | None
     ) -> DedupRecord | None:
-        """One conditional ``PutItem``: ``None`` if written, else the record in the way.
-
-        A record carrying our own token is our own write, retried by botocore after its
-        response was lost: that counts as written.
-        """
+        """One conditional ``PutItem``: ``None`` if written, else the record in the way."""
         try:
             self.client.put_item(**request)
         except ClientError as error:
             if _error_code(error) != "ConditionalCheckFailedException":
                 raise
-            existing = _existing(error)
-            return None if existing.token == token else existing
+            return _in_the_way(_old_item(error), token, error)
         return None
 
     def _marker_put(
