@@ -5,7 +5,22 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+
+def configuration_name(directory: Path, tree: Path) -> str:
+    """How the tests name a configuration: "root", "modules/function"... or, outside
+    ``tree`` (the test-only ones beside it), its directory's name."""
+    if not directory.is_relative_to(tree):
+        return directory.name
+    relative = directory.relative_to(tree).as_posix()
+    return "root" if relative == "." else relative
+
+
+def configuration_directory(name: str, tree: Path) -> Path:
+    """The inverse of :func:`configuration_name` for the configurations in ``tree``."""
+    return tree if name == "root" else tree / name
 
 
 def _modules(module: dict[str, Any]) -> Iterator[dict[str, Any]]:

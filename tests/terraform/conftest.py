@@ -15,23 +15,16 @@ from typing import Any
 import pytest
 import tfharness
 from support.module_calls import MODULE_OPTIONS, write_all
-from support.plan import Plan, TerraformRuns
+from support.plan import Plan, TerraformRuns, configuration_name
 
 PLANNED = ("root", "examples/function", "examples/emulator", MODULE_OPTIONS)
 """Configurations that are planned; modules are validated only (they need inputs)."""
 
 
-def _name(directory: Path, tree: Path) -> str:
-    if not directory.is_relative_to(tree):
-        return directory.name
-    relative = directory.relative_to(tree).as_posix()
-    return "root" if relative == "." else relative
-
-
 @pytest.fixture(scope="session")
 def terraform_runs(tf: tfharness.Terraform, staged_tree: Path, package_zip: Path) -> TerraformRuns:
     def run(directory: Path) -> tuple[str, dict[str, Any], Plan | None]:
-        name = _name(directory, staged_tree)
+        name = configuration_name(directory, staged_tree)
         tf.init(directory)
         validation = tf.validate(directory)
         plan = Plan(tf.plan(directory)) if name in PLANNED and validation["valid"] else None

@@ -13,18 +13,15 @@ from typing import Any
 import pytest
 import tfdocs
 import tfharness
-from support.plan import TerraformRuns
+from support.plan import TerraformRuns, configuration_directory, configuration_name
 
 REPO = Path(__file__).resolve().parents[2]
-CONFIGURATIONS = [
-    "root" if d == REPO else d.relative_to(REPO).as_posix()
-    for d in tfharness.terraform_directories(REPO)
-]
+CONFIGURATIONS = [configuration_name(d, REPO) for d in tfharness.terraform_directories(REPO)]
 MODULES = [name for name in CONFIGURATIONS if name.startswith("modules/")]
 
 
 def _directory(name: str) -> Path:
-    return REPO if name == "root" else REPO / name
+    return configuration_directory(name, REPO)
 
 
 def _tf_files(name: str) -> list[Path]:
