@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -93,6 +94,58 @@ class RequestCounter:
         return self.total - self.writes
 
 
+class WriteLog:
+    """Counts the item writes that DynamoDB accepted, by table and item key.
+
+    It sees a client's requests: a ``PutItem``, ``UpdateItem`` or ``DeleteItem``, and each
+    item of a ``TransactWriteItems``, counts once per item when the request succeeded
+    (after botocore's retries). A failed or cancelled request counts nothing. This tells
+    how many times an effect was really applied, whatever the code under test claims.
+    """
+
+    def __init__(self, client: DynamoDBClient, keys: dict[str, tuple[str, ...]]) -> None:
+        """``keys``: the key attribute names of each table to watch."""
+        self._keys = keys
+        self._lock = threading.Lock()
+        self._writes: Counter[tuple[str, tuple[str, ...]]] = Counter()
+        client.meta.events.register("before-parameter-build.dynamodb", self._before)
+        client.meta.events.register("after-call.dynamodb", self._after)
+
+    def _item_key(self, table: str, body: dict[str, Any]) -> tuple[str, ...] | None:
+        names = self._keys.get(table)
+        if names is None:
+            return None
+        values = body.get("Key") or body.get("Item") or {}
+        return tuple(next(iter(values[name].values())) for name in names)
+
+    def _before(
+        self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any
+    ) -> None:
+        if model.name == "TransactWriteItems":
+            bodies = [
+                (body["TableName"], body)
+                for item in params["TransactItems"]
+                for operation, body in item.items()
+                if operation != "ConditionCheck"
+            ]
+        elif model.name in WRITE_OPERATIONS:
+            bodies = [(params["TableName"], params)]
+        else:
+            bodies = []
+        targets = [(t, self._item_key(t, b)) for t, b in bodies]
+        context["write_log"] = [(t, k) for t, k in targets if k is not None]
+
+    def _after(self, http_response: Any, context: dict[str, Any], **_: Any) -> None:
+        if http_response.status_code == 200:
+            with self._lock:
+                self._writes.update(context.get("write_log", []))
+
+    def count(self, table: str) -> Counter[tuple[str, ...]]:
+        """Accepted writes per item key of ``table``."""
+        with self._lock:
+            return Counter({key: n for (t, key), n in self._writes.items() if t == table})
+
+
 class _Body:
     def __init__(self, data: bytes) -> None:
         self._data = data
@@ -115,13 +168,26 @@ class FaultInjector:
 
     def __init__(self, client: DynamoDBClient) -> None:
         self._plan: list[_Fault] = []
+        self._lock = threading.Lock()  # batch handlers send from several threads
         client.meta.events.register_first("before-send.dynamodb", self._on_send)  # type: ignore[arg-type]
 
-    def fail(self, operation: str, times: int, code: str, message: str = "", **extra: Any) -> None:
-        """The next ``times`` attempts of ``operation`` get error ``code``, unapplied."""
+    def fail(
+        self,
+        operation: str,
+        times: int,
+        code: str,
+        message: str = "",
+        *,
+        matching: str | None = None,
+        **extra: Any,
+    ) -> None:
+        """The next ``times`` attempts of ``operation`` get error ``code``, unapplied.
+
+        With ``matching``, only attempts whose request body contains that text count.
+        """
         body = {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message or code}
         body.update(extra)
-        self._plan.append(_Fault(operation, times, body, 400, applied=False))
+        self._plan.append(_Fault(operation, times, body, 400, applied=False, matching=matching))
 
     def lose_response(self, operation: str, times: int = 1) -> None:
         """The next ``times`` attempts reach DynamoDB and are applied, but the caller gets
@@ -129,26 +195,32 @@ class FaultInjector:
         body = {"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError"}
         self._plan.append(_Fault(operation, times, body, 500, applied=True))
 
-    def throttle(self, operation: str, times: int) -> None:
+    def throttle(self, operation: str, times: int, *, matching: str | None = None) -> None:
         self.fail(
             operation,
             times,
             "ThrottlingException",
             "Rate of requests exceeds the allowed throughput.",
+            matching=matching,
         )
 
     def clear(self) -> None:
         self._plan.clear()
 
-    def _next(self, operation: str) -> _Fault | None:
-        for fault in self._plan:
-            if fault.operation == operation and fault.remaining > 0:
+    def _next(self, operation: str, body: bytes) -> _Fault | None:
+        with self._lock:
+            for fault in self._plan:
+                if fault.operation != operation or fault.remaining <= 0:
+                    continue
+                if fault.matching is not None and fault.matching.encode() not in body:
+                    continue
                 fault.remaining -= 1
                 return fault
         return None
 
     def _on_send(self, event_name: str, request: Any, **_: Any) -> AWSResponse | None:
-        fault = self._next(_operation(request))
+        body = request.body if isinstance(request.body, bytes) else str(request.body).encode()
+        fault = self._next(_operation(request), body)
         if fault is None:
             return None
         if fault.applied:
@@ -164,6 +236,7 @@ class _Fault:
     body: dict[str, Any]
     status: int
     applied: bool
+    matching: str | None = None
 
 
 def _error_response(url: str, fault: _Fault) -> AWSResponse:

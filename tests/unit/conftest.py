@@ -10,7 +10,14 @@ import boto3
 import pytest
 from botocore.retries.standard import ExponentialBackoff
 from moto import mock_aws
-from support.aws import FaultInjector, ItemReader, RequestCounter, create_dedup_table
+from support.aws import (
+    FaultInjector,
+    ItemReader,
+    RequestCounter,
+    WriteLog,
+    create_dedup_table,
+    create_keyed_table,
+)
 from support.clock import FakeClock
 from support.logs import LogLines
 
@@ -22,6 +29,11 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 TABLE = "dedup-test"
+PROFILES = "profiles-test"
+COUNTERS = "counters-test"
+AUDIT = "audit-test"
+DOMAIN_TABLES = {PROFILES: ("user_id",), COUNTERS: ("user_id", "type"), AUDIT: ("id",)}
+"""The reference domain's tables and their keys, as the root module creates them."""
 
 
 @pytest.fixture
@@ -108,3 +120,27 @@ def handler_env(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     _runtime.reset()
     yield table
     _runtime.reset()
+
+
+@pytest.fixture
+def domain_env(handler_env: str, dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The batch handlers' environment: the domain tables exist and are named."""
+    for name, keys in DOMAIN_TABLES.items():
+        create_keyed_table(dynamodb, name, *keys)
+    monkeypatch.setenv("PROFILES_TABLE_NAME", PROFILES)
+    monkeypatch.setenv("COUNTERS_TABLE_NAME", COUNTERS)
+    monkeypatch.setenv("AUDIT_TABLE_NAME", AUDIT)
+    return handler_env
+
+
+@pytest.fixture
+def write_log(domain_env: str) -> WriteLog:
+    """The writes the handlers' own DynamoDB client got accepted, per domain table."""
+    return WriteLog(_runtime.store().client, dict(DOMAIN_TABLES))
+
+
+@pytest.fixture
+def handler_faults(domain_env: str, monkeypatch: pytest.MonkeyPatch) -> FaultInjector:
+    """Injects DynamoDB errors into the handlers' own client; retries are instant."""
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    return FaultInjector(_runtime.store().client)

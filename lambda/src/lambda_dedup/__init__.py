@@ -19,7 +19,8 @@ Example::
 
 from __future__ import annotations
 
-from lambda_dedup import effects
+from lambda_dedup import domain, effects
+from lambda_dedup.batch import KeyedBatchProcessor
 from lambda_dedup.config import Settings
 from lambda_dedup.deduplicator import (
     DEFAULT_LEASE_SECONDS,
@@ -38,6 +39,7 @@ from lambda_dedup.exceptions import (
     InvalidKeyError,
     LeaseLostError,
     PayloadMismatchError,
+    PrecedingRecordFailedError,
     ResultNotStorableError,
     UnsupportedOperationError,
 )
@@ -65,15 +67,18 @@ __all__ = [
     "InMemoryStore",
     "InvalidEventError",
     "InvalidKeyError",
+    "KeyedBatchProcessor",
     "LeaseLostError",
     "Outcome",
     "PayloadMismatchError",
+    "PrecedingRecordFailedError",
     "ResultNotStorableError",
     "Settings",
     "Status",
     "UnsupportedOperationError",
     "__version__",
     "canonical_json",
+    "domain",
     "effects",
     "fingerprint",
     "record_id",

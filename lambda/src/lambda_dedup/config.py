@@ -13,6 +13,12 @@ TABLE_NAME_ENV = "DEDUP_TABLE_NAME"
 TTL_SECONDS_ENV = "DEDUP_TTL_SECONDS"
 LEASE_SECONDS_ENV = "DEDUP_LEASE_SECONDS"
 
+# Where the reference effects are written (set by the root module for each handler).
+PROFILES_TABLE_ENV = "PROFILES_TABLE_NAME"
+COUNTERS_TABLE_ENV = "COUNTERS_TABLE_NAME"
+AUDIT_TABLE_ENV = "AUDIT_TABLE_NAME"
+BATCH_WORKERS_ENV = "BATCH_MAX_WORKERS"
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -26,9 +32,7 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read ``DEDUP_TABLE_NAME`` (required), ``DEDUP_TTL_SECONDS``, ``DEDUP_LEASE_SECONDS``."""
         env = os.environ if environ is None else environ
-        table = env.get(TABLE_NAME_ENV, "").strip()
-        if not table:
-            raise ConfigurationError(f"{TABLE_NAME_ENV} is not set")
+        table = required(TABLE_NAME_ENV, env)
         try:
             ttl = int(env.get(TTL_SECONDS_ENV, DEFAULT_TTL_SECONDS))
             lease = float(env.get(LEASE_SECONDS_ENV, DEFAULT_LEASE_SECONDS))
@@ -37,3 +41,26 @@ class Settings:
                 f"{TTL_SECONDS_ENV} and {LEASE_SECONDS_ENV} must be numbers: {error}"
             ) from error
         return cls(table_name=table, ttl_seconds=ttl, lease_seconds=lease)
+
+
+def required(name: str, environ: Mapping[str, str] | None = None) -> str:
+    """The non-empty value of environment variable ``name``; ConfigurationError if unset."""
+    value = (os.environ if environ is None else environ).get(name, "").strip()
+    if not value:
+        raise ConfigurationError(f"{name} is not set")
+    return value
+
+
+def batch_workers(default: int, environ: Mapping[str, str] | None = None) -> int:
+    """Threads per batch from ``BATCH_MAX_WORKERS`` (1-10, the size of botocore's connection
+    pool), else ``default``."""
+    text = (os.environ if environ is None else environ).get(BATCH_WORKERS_ENV, "").strip()
+    if not text:
+        return default
+    try:
+        workers = int(text)
+    except ValueError as error:
+        raise ConfigurationError(f"{BATCH_WORKERS_ENV} must be a whole number") from error
+    if not 1 <= workers <= 10:
+        raise ConfigurationError(f"{BATCH_WORKERS_ENV} must be between 1 and 10")
+    return workers

@@ -93,3 +93,20 @@ class InvalidEventError(DedupError, ValueError):
 
 class ConfigurationError(DedupError):
     """The environment does not provide a required setting."""
+
+
+class PrecedingRecordFailedError(DedupError):
+    """A batch record was not processed because an earlier record with its ordering key failed.
+
+    FIFO message groups and stream partition keys must be applied in order: once a record
+    fails, the later records of the same key are reported as failed too, unprocessed, so
+    that they are redelivered after it. ``key`` is the ordering key, ``failed_record`` the
+    identifier (message id or sequence number) of the record that failed first.
+    """
+
+    def __init__(self, key: str, failed_record: str) -> None:
+        super().__init__(
+            f"record {failed_record!r} with ordering key {key!r} failed before this one"
+        )
+        self.key = key
+        self.failed_record = failed_record

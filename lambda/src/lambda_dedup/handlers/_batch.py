@@ -1,0 +1,105 @@
+"""What the batch handlers share: the record loop, its log lines and its metrics.
+
+Each batch handler parses and applies one record; :func:`run_batch` runs it over the batch
+with a :class:`~lambda_dedup.batch.KeyedBatchProcessor` and returns the partial batch
+response. Every failed record gets one structured log line saying why:
+
+* ``rejected record`` (ERROR): it cannot be parsed or validated, or its idempotency key
+  was used before with another payload. Retrying cannot help; it is reported so that it
+  ends in the DLQ or the on-failure destination, never acknowledged;
+* ``record failed`` (WARNING, with the traceback): anything else, for example a DynamoDB
+  error that outlasted botocore's retries. It is reported and redelivered;
+* ``record skipped`` (WARNING): an earlier record with its ordering key failed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambda_dedup.batch import KeyedBatchProcessor, item_identifier
+from lambda_dedup.deduplicator import Outcome
+from lambda_dedup.exceptions import (
+    InvalidEventError,
+    PayloadMismatchError,
+    PrecedingRecordFailedError,
+)
+from lambda_dedup.handlers._runtime import logger, metrics
+
+REJECTED = (InvalidEventError, PayloadMismatchError)
+"""Failures that no retry can fix."""
+
+METRICS = (
+    "RecordsApplied",
+    "DuplicatesSuppressed",
+    "RecordsRejected",
+    "RecordsFailed",
+    "RecordsSkipped",
+)
+
+
+def run_batch(
+    event: dict[str, Any],
+    context: LambdaContext,
+    processor: KeyedBatchProcessor,
+    apply: Callable[[Any], Outcome[Any]],
+    *,
+    source: str,
+) -> PartialItemFailureResponse:
+    """Run ``apply`` on every record of ``event``; return the partial batch response.
+
+    ``apply`` takes the record's Powertools data class and returns the deduplicator's
+    outcome; any exception it raises makes the record a reported failure.
+    """
+
+    def describe(data: Any) -> dict[str, Any]:
+        record_id = item_identifier(data.raw_event, processor.event_type)
+        return {"source": source, "record_id": record_id}
+
+    def record_handler(record: Any) -> Outcome[Any]:
+        try:
+            return apply(record)
+        except REJECTED as error:
+            field = getattr(error, "field", None)
+            logger.error(
+                "rejected record", extra={**describe(record), "reason": str(error), "field": field}
+            )
+            raise
+        except Exception as error:
+            logger.warning(
+                "record failed",
+                extra={**describe(record), "reason": f"{type(error).__name__}: {error}"},
+                exc_info=True,
+            )
+            raise
+
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+
+    counts: Counter[str] = Counter()
+    for entry in processor.entries:
+        if entry[0] == "success":
+            counts["DuplicatesSuppressed" if entry[1].duplicate else "RecordsApplied"] += 1
+    for data, (_, error, _) in zip(processor.fail_messages, processor.exceptions, strict=True):
+        if isinstance(error, PrecedingRecordFailedError):
+            counts["RecordsSkipped"] += 1
+            logger.warning(
+                "record skipped",
+                extra={**describe(data), "reason": str(error), "ordering_key": error.key},
+            )
+        else:
+            counts["RecordsRejected" if isinstance(error, REJECTED) else "RecordsFailed"] += 1
+    for name in METRICS:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts[name])
+    logger.info(
+        "batch processed",
+        extra={"source": source, "records": len(processor.records), **dict(counts)},
+    )
+    return response

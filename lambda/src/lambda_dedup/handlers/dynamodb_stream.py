@@ -1,0 +1,118 @@
+"""DynamoDB Streams: one audit record per change of the profiles table.
+
+Each stream record (``INSERT``, ``MODIFY`` or ``REMOVE``) becomes one item of the audit
+table (``AUDIT_TABLE_NAME``), keyed by the record's ``eventID``, with the changed item's
+keys, its old and new images and the change's time. It is written in effect mode: one
+``TransactWriteItems`` holds the deduplication marker and the audit ``Put``, so a
+redelivered change is audited once.
+
+* **Key:** the record's ``eventID``.
+* **Order:** the changes of one item (same ``Keys``) run in sequence order and stop at the
+  first failure; the rest of that item is reported failed, unprocessed. Different items
+  run concurrently.
+* **Failures:** ``batchItemFailures`` lists the failed sequence numbers; after the
+  mapping's retry limit or record age Lambda sends the range to the on-failure destination.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import EventType
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambda_dedup import config, effects
+from lambda_dedup.batch import DEFAULT_MAX_WORKERS, KeyedBatchProcessor
+from lambda_dedup.deduplicator import Outcome
+from lambda_dedup.exceptions import InvalidEventError
+from lambda_dedup.handlers._batch import run_batch
+from lambda_dedup.handlers._runtime import deduplicator, logger, metrics
+from lambda_dedup.keys import canonical_json
+
+NAMESPACE = "dynamodb-audit"
+EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
+CHANGE = ("event_name", "source_table", "keys", "old_image", "new_image")
+"""The audit item's fields that a redelivery of the same ``eventID`` must repeat."""
+
+
+def ordering_key(record: dict[str, Any]) -> str | None:
+    """The changed item's primary key, as canonical JSON."""
+    keys = (record.get("dynamodb") or {}).get("Keys")
+    return canonical_json(keys) if isinstance(keys, dict) and keys else None
+
+
+def _image(record: DynamoDBRecord, name: str, field: str) -> dict[str, Any]:
+    stream = record.dynamodb
+    assert stream is not None
+    try:
+        image: dict[str, Any] = getattr(stream, name)
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise InvalidEventError(f"{field} is not a DynamoDB item: {error}", field) from error
+    return image
+
+
+def audit_item(record: DynamoDBRecord) -> dict[str, Any]:
+    """The audit table's item for one stream record; InvalidEventError if malformed."""
+    raw = record.raw_event
+    if not isinstance(raw.get("eventID"), str) or not raw["eventID"]:
+        raise InvalidEventError("'eventID' must be a non-empty string", "eventID")
+    if raw.get("eventName") not in EVENT_NAMES:
+        raise InvalidEventError("'eventName' must be INSERT, MODIFY or REMOVE", "eventName")
+    stream = raw.get("dynamodb")
+    if not isinstance(stream, dict):
+        raise InvalidEventError("'dynamodb' must be an object", "dynamodb")
+    if not isinstance(stream.get("SequenceNumber"), str):
+        raise InvalidEventError("'dynamodb.SequenceNumber' must be a string", "SequenceNumber")
+    keys = _image(record, "keys", "dynamodb.Keys")
+    if not keys:
+        raise InvalidEventError("'dynamodb.Keys' must name the changed item", "dynamodb.Keys")
+    # arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>
+    arn_parts = str(raw.get("eventSourceARN", "")).split("/")
+    item: dict[str, Any] = {
+        "id": raw["eventID"],
+        "event_name": raw["eventName"],
+        "source_table": arn_parts[1] if len(arn_parts) > 1 else "",
+        "keys": keys,
+        "sequence_number": stream["SequenceNumber"],
+    }
+    changed_at = stream.get("ApproximateCreationDateTime")
+    if changed_at is not None:
+        if not isinstance(changed_at, int | float):
+            raise InvalidEventError(
+                "'dynamodb.ApproximateCreationDateTime' must be a number",
+                "dynamodb.ApproximateCreationDateTime",
+            )
+        item["changed_at"] = int(changed_at)
+    for name, attribute, field in (
+        ("old_image", "old_image", "dynamodb.OldImage"),
+        ("new_image", "new_image", "dynamodb.NewImage"),
+    ):
+        image = _image(record, attribute, field)
+        if image:
+            item[name] = image
+    return item
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    dedup = deduplicator(NAMESPACE)
+    table = config.required(config.AUDIT_TABLE_ENV)
+    processor = KeyedBatchProcessor(
+        EventType.DynamoDBStreams,
+        ordering_key,
+        stop_on_failure=True,
+        max_workers=config.batch_workers(DEFAULT_MAX_WORKERS),
+    )
+
+    def apply(record: DynamoDBRecord) -> Outcome[Any]:
+        item = audit_item(record)
+        # What the change is; its position in the stream (sequence number) is not.
+        payload = {name: item.get(name) for name in CHANGE}
+        return dedup.transact_once(item["id"], [effects.put(table, item)], payload=payload)
+
+    return run_batch(event, context, processor, apply, source="dynamodb-stream")

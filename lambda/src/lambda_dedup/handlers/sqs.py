@@ -1,0 +1,112 @@
+"""SQS: profile upserts, each applied once, with a partial batch response.
+
+Each message body is a profile (:mod:`lambda_dedup.domain`). The profile is written to the
+profiles table (``PROFILES_TABLE_NAME``) in effect mode: one ``TransactWriteItems`` holds
+the deduplication marker and the ``Put`` of the profile, so the write happens exactly once
+per key.
+
+* **Key:** the business key ``user_id`` + ``request_id`` when the message carries a
+  ``request_id`` (a body field or a string message attribute), so that a producer's retry
+  -- a new message with a new ``messageId`` -- is recognised; else the ``messageId``, which
+  redeliveries keep. ``request_id`` is envelope, not profile: it is not stored.
+* **Order:** in a standard queue the records run concurrently, those of one ``user_id``
+  one after another (two writes of one profile never race), and a failure holds back no
+  other record. In a FIFO queue a message group runs in order and stops at its first
+  failure: the rest of that group is reported failed, unprocessed.
+* **Failures:** ``batchItemFailures`` lists exactly the failed ``messageId``\\ s; the others
+  are deleted by Lambda. A malformed message is a reported failure with a ``rejected
+  record`` log line, and reaches the dead-letter queue after ``maxReceiveCount`` receives.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from aws_lambda_powertools.utilities.batch import EventType
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from lambda_dedup import config, effects
+from lambda_dedup.batch import DEFAULT_MAX_WORKERS, KeyedBatchProcessor
+from lambda_dedup.deduplicator import Outcome
+from lambda_dedup.domain import parse_json, parse_profile
+from lambda_dedup.exceptions import InvalidEventError
+from lambda_dedup.handlers._batch import run_batch
+from lambda_dedup.handlers._runtime import deduplicator, logger, metrics
+
+NAMESPACE = "sqs-profiles"
+REQUEST_ID = "request_id"
+MAX_REQUEST_ID = 256
+
+
+def is_fifo(event: dict[str, Any]) -> bool:
+    """Whether the batch comes from a FIFO queue (its records carry a message group)."""
+    return any(
+        (record.get("attributes") or {}).get("MessageGroupId")
+        or str(record.get("eventSourceARN", "")).endswith(".fifo")
+        for record in event.get("Records") or []
+    )
+
+
+def ordering_key(record: dict[str, Any]) -> str | None:
+    """The message group of a FIFO message, else the profile's ``user_id`` if readable."""
+    group = (record.get("attributes") or {}).get("MessageGroupId")
+    if isinstance(group, str) and group:
+        return group
+    try:
+        body = json.loads(record.get("body") or "")
+    except (TypeError, ValueError):
+        return None
+    user_id = body.get("user_id") if isinstance(body, dict) else None
+    return user_id if isinstance(user_id, str) else None
+
+
+def _request_id(record: SQSRecord, body: dict[str, Any]) -> str | None:
+    attribute = record.message_attributes[REQUEST_ID]
+    candidates = {
+        value
+        for value in (body.get(REQUEST_ID), attribute.string_value if attribute else None)
+        if value is not None
+    }
+    if not candidates:
+        return None
+    request_id = candidates.pop()
+    if candidates:
+        raise InvalidEventError("the body and the message attribute disagree", REQUEST_ID)
+    if not isinstance(request_id, str) or not 1 <= len(request_id) <= MAX_REQUEST_ID:
+        raise InvalidEventError(
+            f"{REQUEST_ID!r} must be a string of 1-{MAX_REQUEST_ID} characters", REQUEST_ID
+        )
+    return request_id
+
+
+def parse_message(record: SQSRecord) -> tuple[str, dict[str, Any]]:
+    """The idempotency key and the validated profile of one message."""
+    profile = parse_profile(parse_json(record.body, "the message body"))
+    request_id = _request_id(record, profile)
+    profile.pop(REQUEST_ID, None)
+    if request_id is None:
+        return record.message_id, profile
+    return f"{quote(profile['user_id'], safe='')}/{quote(request_id, safe='')}", profile
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    dedup = deduplicator(NAMESPACE)
+    table = config.required(config.PROFILES_TABLE_ENV)
+    processor = KeyedBatchProcessor(
+        EventType.SQS,
+        ordering_key,
+        stop_on_failure=is_fifo(event),
+        max_workers=config.batch_workers(DEFAULT_MAX_WORKERS),
+    )
+
+    def apply(record: SQSRecord) -> Outcome[Any]:
+        key, profile = parse_message(record)
+        return dedup.transact_once(key, [effects.put(table, profile)], payload=profile)
+
+    return run_batch(event, context, processor, apply, source="sqs")

@@ -1,0 +1,117 @@
+"""The DynamoDB Streams handler: one audit item per change, in per-item order."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from support.aws import ItemReader, WriteLog
+from support.batches import change, dynamodb_stream_batch, failed_ids
+from support.events import load_event
+from support.lambda_context import FakeLambdaContext
+from support.logs import LogLines
+from unit.conftest import AUDIT
+
+from lambda_dedup.handlers import dynamodb_stream
+
+
+def invoke(event: dict[str, Any]) -> dict[str, Any]:
+    context = FakeLambdaContext(function_name="dedup-dynamodb-audit")
+    return dict(dynamodb_stream.handler(event, context))
+
+
+def test_a_modify_becomes_one_audit_item_with_both_images(
+    domain_env: str, read_item: ItemReader
+) -> None:
+    # GIVEN the realistic MODIFY record of a profile
+    event = load_event("dynamodb_stream")
+    # WHEN it is handled
+    assert failed_ids(invoke(event)) == []
+    # THEN the audit table holds the change, keyed by the stream record's eventID
+    assert read_item(AUDIT, id="c81e728d9d4c2f636f067f89cc14862c") == {
+        "id": "c81e728d9d4c2f636f067f89cc14862c",
+        "event_name": "MODIFY",
+        "source_table": "dedup-profiles",
+        "keys": {"user_id": "u-1842"},
+        "sequence_number": "111200000000004410523671",
+        "changed_at": Decimal(1764452460),
+        "old_image": {
+            "user_id": "u-1842",
+            "email": "ada@example.com",
+            "name": "Ada Lovelace",
+            "locale": "en-GB",
+            "marketing_opt_in": False,
+        },
+        "new_image": {
+            "user_id": "u-1842",
+            "email": "ada.lovelace@example.org",
+            "name": "Ada Lovelace",
+            "locale": "en-GB",
+            "marketing_opt_in": True,
+            "logins": Decimal(12),
+        },
+    }
+
+
+def test_insert_and_remove_carry_only_the_image_they_have(
+    domain_env: str, read_item: ItemReader
+) -> None:
+    inserted, removed = change(1, old=False), change(2, new=False)
+    assert failed_ids(invoke(dynamodb_stream_batch([inserted, removed]))) == []
+    first = read_item(AUDIT, id=inserted.event_id)
+    second = read_item(AUDIT, id=removed.event_id)
+    assert first is not None
+    assert second is not None
+    assert (first["event_name"], "old_image" in first, "new_image" in first) == (
+        "INSERT",
+        False,
+        True,
+    )
+    assert (second["event_name"], "old_image" in second, "new_image" in second) == (
+        "REMOVE",
+        True,
+        False,
+    )
+
+
+def test_a_failure_holds_back_the_later_changes_of_the_same_item(
+    write_log: WriteLog, log_lines: LogLines
+) -> None:
+    # GIVEN three changes of item u-1, the second malformed, and one change of u-2
+    first, third, other = change(1), change(1, name="Later"), change(2)
+    event = dynamodb_stream_batch([first, {"eventName": "UPSERT"}, third, other])
+    event["Records"][1]["dynamodb"]["Keys"] = {"user_id": {"S": "u-1"}}
+    sequence = [record["dynamodb"]["SequenceNumber"] for record in event["Records"]]
+    # WHEN the batch is handled
+    response = invoke(event)
+    # THEN the malformed change and the later change of u-1 are reported
+    assert failed_ids(response) == [sequence[1], sequence[2]]
+    # AND only the changes before the failure, and u-2's, were audited
+    assert write_log.count(AUDIT) == {(first.event_id,): 1, (other.event_id,): 1}
+    assert log_lines.with_message("record skipped")[0]["record_id"] == sequence[2]
+
+
+@pytest.mark.parametrize(
+    ("damage", "field"),
+    [
+        (lambda r: r.update(eventName="UPSERT"), "eventName"),
+        (lambda r: r.update(eventID=""), "eventID"),
+        (lambda r: r["dynamodb"].pop("Keys"), "dynamodb.Keys"),
+        (lambda r: r["dynamodb"].pop("SequenceNumber"), "SequenceNumber"),
+        (lambda r: r["dynamodb"].update(NewImage={"email": {"XX": "?"}}), "dynamodb.NewImage"),
+        (
+            lambda r: r["dynamodb"].update(ApproximateCreationDateTime="yesterday"),
+            "dynamodb.ApproximateCreationDateTime",
+        ),
+    ],
+)
+def test_a_malformed_record_is_rejected_naming_the_field(
+    write_log: WriteLog, log_lines: LogLines, damage: Any, field: str
+) -> None:
+    event = load_event("dynamodb_stream")
+    damage(event["Records"][0])
+    assert len(failed_ids(invoke(event))) == 1
+    assert write_log.count(AUDIT) == {}
+    (line,) = log_lines.with_message("rejected record")
+    assert line["field"] == field
