@@ -7,9 +7,16 @@ Run it directly to serve until interrupted::
 or use :class:`Emulator` from Python (``with Emulator() as server:``), which runs it in a
 subprocess and stops it.
 
-One fidelity fix is applied: DynamoDB guarantees that a conditional write is atomic, and
-moto does not (two threads can both pass ``attribute_not_exists``; see
-``make_dynamodb_atomic``). Everything this project tests rests on that guarantee.
+Three fidelity fixes are applied to the server:
+
+* DynamoDB guarantees that a conditional write is atomic, and moto does not (two threads
+  can both pass ``attribute_not_exists``; see ``make_dynamodb_atomic``). Everything this
+  project tests rests on that guarantee.
+* Kinesis ``CreateStream`` accepts ``Tags``, which moto ignores; the AWS provider sends
+  them there, so a tagged stream would show a change in every later plan
+  (``tag_streams_on_create``).
+* SQS returns a queue's ``RedrivePolicy`` as compact JSON; moto adds spaces, which the
+  provider reports as a change in every later plan (``compact_redrive_policies``).
 """
 
 from __future__ import annotations
@@ -67,6 +74,45 @@ def make_dynamodb_atomic() -> Callable[[], None]:
     return undo
 
 
+def tag_streams_on_create() -> None:
+    """Make moto's Kinesis ``CreateStream`` apply its ``Tags``, as Kinesis does; idempotent."""
+    from moto.kinesis.responses import KinesisResponse
+
+    original = KinesisResponse.create_stream
+    if getattr(original, "_tags", False):
+        return
+
+    @functools.wraps(original)
+    def create_stream(self: Any) -> Any:
+        result = original(self)
+        tags = self._get_param("Tags")
+        if tags:
+            self.kinesis_backend.add_tags_to_stream(None, self._get_param("StreamName"), tags)
+        return result
+
+    create_stream._tags = True  # type: ignore[attr-defined]
+    KinesisResponse.create_stream = create_stream  # type: ignore[method-assign]
+
+
+def compact_redrive_policies() -> None:
+    """Make moto return ``RedrivePolicy`` as compact JSON, as SQS does; idempotent."""
+    from moto.sqs.models import Queue
+
+    original = vars(Queue)["attributes"].fget
+    if getattr(original, "_compact", False):
+        return
+
+    def attributes(self: Any) -> dict[str, Any]:
+        result: dict[str, Any] = original(self)
+        if isinstance(result.get("RedrivePolicy"), str):
+            policy = json.loads(result["RedrivePolicy"])
+            result["RedrivePolicy"] = json.dumps(policy, separators=(",", ":"))
+        return result
+
+    attributes._compact = True  # type: ignore[attr-defined]
+    Queue.attributes = property(attributes)  # type: ignore[method-assign,assignment]
+
+
 def client_environment(endpoint: str) -> dict[str, str]:
     """Environment variables that point AWS SDKs and Terraform at the emulator."""
     return {
@@ -91,6 +137,8 @@ def serve(host: str, port: int, announce: IO[str], *, exit_with_parent: bool = F
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     make_dynamodb_atomic()
+    tag_streams_on_create()
+    compact_redrive_policies()
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()

@@ -176,6 +176,21 @@ class Terraform:
         plan: dict[str, Any] = json.loads(shown.stdout)
         return plan
 
+    def plan_errors(self, directory: Path) -> list[dict[str, Any]]:
+        """Plan, expecting failure, and return the error diagnostics (``plan -json``).
+
+        Each has ``summary``, ``detail`` and, when Terraform knows it, the ``address`` of
+        the resource whose condition failed.
+        """
+        result = self.run(directory, "plan", "-json", "-input=false", "-no-color", check=False)
+        messages = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+        return [
+            message["diagnostic"]
+            for message in messages
+            if message.get("type") == "diagnostic"
+            and message["diagnostic"].get("severity") == "error"
+        ]
+
     def fmt_check(self, directory: Path) -> subprocess.CompletedProcess[str]:
         """``terraform fmt -check -recursive`` over ``directory`` (non-raising)."""
         return self.run(directory, "fmt", "-check", "-recursive", "-diff", "-no-color", check=False)
