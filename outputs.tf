@@ -22,3 +22,93 @@ output "inbox_role_name" {
   description = "Name of the inbox function's execution role."
   value       = module.inbox_function.role_name
 }
+
+output "profiles_table_name" {
+  description = "Name of the profiles table (key user_id), written from SQS and audited from its stream; null when both triggers are off."
+  value       = module.profiles_table.name
+}
+
+output "counters_table_name" {
+  description = "Name of the activity counters table (keys user_id and type), written from Kinesis; null when that trigger is off."
+  value       = module.counters_table.name
+}
+
+output "audit_table_name" {
+  description = "Name of the profile audit table (key id, the stream record's eventID); null when the DynamoDB Streams trigger is off."
+  value       = module.audit_table.name
+}
+
+output "sqs_function_name" {
+  description = "Name of the function that the SQS queue triggers; null when that trigger is off."
+  value       = module.sqs_function.function_name
+}
+
+output "sqs_queue_url" {
+  description = "URL of the profile updates queue; null when the SQS trigger is off."
+  value       = module.sqs_trigger.queue_url
+}
+
+output "sqs_queue_arn" {
+  description = "ARN of the profile updates queue; null when the SQS trigger is off."
+  value       = module.sqs_trigger.queue_arn
+}
+
+output "sqs_dead_letter_queue_url" {
+  description = "URL of the queue's dead-letter queue, the SQS trigger's failure destination; null when that trigger is off."
+  value       = module.sqs_trigger.dead_letter_queue_url
+}
+
+output "sqs_dead_letter_queue_arn" {
+  description = "ARN of the queue's dead-letter queue; null when the SQS trigger is off."
+  value       = module.sqs_trigger.dead_letter_queue_arn
+}
+
+output "kinesis_function_name" {
+  description = "Name of the function that the Kinesis stream triggers; null when that trigger is off."
+  value       = module.kinesis_function.function_name
+}
+
+output "kinesis_stream_name" {
+  description = "Name of the activity stream; null when the Kinesis trigger is off."
+  value       = module.kinesis_trigger.stream_name
+}
+
+output "kinesis_stream_arn" {
+  description = "ARN of the activity stream; null when the Kinesis trigger is off."
+  value       = module.kinesis_trigger.stream_arn
+}
+
+output "kinesis_failure_queue_url" {
+  description = "URL of the queue that receives the batches the Kinesis trigger gave up on; null when that trigger is off."
+  value       = module.kinesis_trigger.on_failure_queue_url
+}
+
+output "kinesis_failure_destination_arn" {
+  description = "ARN of the Kinesis trigger's on-failure destination queue; null when that trigger is off."
+  value       = module.kinesis_trigger.on_failure_destination_arn
+}
+
+output "dynamodb_stream_function_name" {
+  description = "Name of the function that the profiles table's stream triggers; null when that trigger is off."
+  value       = module.dynamodb_stream_function.function_name
+}
+
+output "dynamodb_stream_table_name" {
+  description = "Name of the table whose stream is consumed (the profiles table); null when the DynamoDB Streams trigger is off."
+  value       = var.triggers.dynamodb_stream ? module.profiles_table.name : null
+}
+
+output "dynamodb_stream_arn" {
+  description = "ARN of the profiles table's stream (known after apply); null when the DynamoDB Streams trigger is off."
+  value       = module.dynamodb_stream_trigger.stream_arn
+}
+
+output "dynamodb_stream_failure_queue_url" {
+  description = "URL of the queue that receives the batches the DynamoDB Streams trigger gave up on; null when that trigger is off."
+  value       = module.dynamodb_stream_trigger.on_failure_queue_url
+}
+
+output "dynamodb_stream_failure_destination_arn" {
+  description = "ARN of the DynamoDB Streams trigger's on-failure destination queue; null when that trigger is off."
+  value       = module.dynamodb_stream_trigger.on_failure_destination_arn
+}

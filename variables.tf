@@ -20,3 +20,13 @@ variable "package_file" {
   type        = string
   default     = null
 }
+
+variable "triggers" {
+  description = "Which triggers to wire, each with its own function and role: sqs, kinesis and dynamodb_stream, each true (the default) or false."
+  type = object({
+    sqs             = optional(bool, true)
+    kinesis         = optional(bool, true)
+    dynamodb_stream = optional(bool, true)
+  })
+  default = {}
+}
