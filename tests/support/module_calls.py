@@ -4,6 +4,8 @@
   each must give. ``terraform validate`` reports every failed ``validation`` at once.
 * ``module-options``: calls that use the modules' optional inputs, planned against the
   emulator so that the tests can read what each option turns into.
+* ``plan-failures``: calls that pass every input rule but break a rule between inputs (a
+  ``precondition``), so that their plan must fail with that rule's message.
 
 They live beside the staged tree, not in it, so that checkov and ``terraform fmt`` only
 ever see the repository's own configurations.
@@ -27,6 +29,32 @@ FUNCTION_OK: dict[str, Any] = {
 }
 TABLE_OK: dict[str, Any] = {"source": "{tree}/modules/idempotency-table", "name": "dedup-table"}
 ROOT_OK: dict[str, Any] = {"source": "{tree}"}
+DATA_TABLE_OK: dict[str, Any] = {
+    "source": "{tree}/modules/dynamodb-table",
+    "name": "data-table",
+    "hash_key": "pk",
+}
+# Trigger modules take the function by name and its role by name; a plan does not need
+# them to exist.
+SQS_OK: dict[str, Any] = {
+    "source": "{tree}/modules/trigger-sqs",
+    "name": "jobs",
+    "function_name": "jobs-worker",
+    "role_name": "jobs-worker",
+    "function_timeout": 30,
+}
+KINESIS_OK: dict[str, Any] = {
+    "source": "{tree}/modules/trigger-kinesis",
+    "name": "clicks",
+    "function_name": "clicks-counter",
+    "role_name": "clicks-counter",
+}
+DYNAMODB_STREAM_OK: dict[str, Any] = {
+    "source": "{tree}/modules/trigger-dynamodb-stream",
+    "name": "orders",
+    "function_name": "orders-audit",
+    "role_name": "orders-audit",
+}
 
 # input-validation: name -> (valid inputs, the one bad input, the start of the error message)
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
@@ -74,15 +102,106 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
     "table_name": (TABLE_OK, {"name": "x"}, "name must be 3-255"),
     "table_kms": (TABLE_OK, {"kms_key_arn": "alias/data"}, "kms_key_arn must be null or a KMS"),
     "root_prefix": (ROOT_OK, {"name_prefix": "Bad_Prefix"}, "name_prefix must be"),
+    "data_table_stream": (
+        DATA_TABLE_OK,
+        {"stream_view_type": "ALL"},
+        "stream_view_type must be null, KEYS_ONLY",
+    ),
+    "data_table_range_key": (DATA_TABLE_OK, {"range_key": ""}, "range_key must be null or 1-255"),
+    "sqs_name": (SQS_OK, {"name": "jobs.fifo"}, "name must be 1-71 characters"),
+    "sqs_queue_arn": (
+        SQS_OK,
+        {"create_queue": False, "queue_arn": "https://sqs.us-east-1.amazonaws.com/1/jobs"},
+        "queue_arn must be null or an SQS queue ARN",
+    ),
+    "sqs_function_name": (SQS_OK, {"function_name": "jobs worker"}, "function_name must be 1-64"),
+    "sqs_role_name": (SQS_OK, {"role_name": "role/jobs"}, "role_name must be an IAM role name"),
+    "sqs_function_timeout": (SQS_OK, {"function_timeout": 0}, "function_timeout must be between"),
+    "sqs_visibility": (
+        SQS_OK,
+        {"visibility_timeout_seconds": 50000},
+        "visibility_timeout_seconds must be null or between 0 and 43200",
+    ),
+    "sqs_max_receive_count": (SQS_OK, {"max_receive_count": 0}, "max_receive_count must be"),
+    "sqs_retention": (SQS_OK, {"message_retention_seconds": 30}, "message_retention_seconds"),
+    "sqs_batch_size": (SQS_OK, {"batch_size": 0}, "batch_size must be a whole number"),
+    "sqs_batching_window": (
+        SQS_OK,
+        {"maximum_batching_window_in_seconds": 301},
+        "maximum_batching_window_in_seconds must be between 0 and 300",
+    ),
+    "sqs_concurrency": (SQS_OK, {"maximum_concurrency": 1}, "maximum_concurrency must be null"),
+    "sqs_filter": (SQS_OK, {"filter_patterns": ["{not json"]}, "filter_patterns must be at most"),
+    "sqs_kms": (SQS_OK, {"kms_key_arn": "alias/aws/sqs"}, "kms_key_arn must be null or a KMS"),
+    "kinesis_stream_arn": (
+        KINESIS_OK,
+        {"create_stream": False, "stream_arn": "clicks"},
+        "stream_arn must be null or a Kinesis stream ARN",
+    ),
+    "kinesis_stream_mode": (KINESIS_OK, {"stream_mode": "AUTO"}, "stream_mode must be"),
+    "kinesis_retention": (KINESIS_OK, {"retention_period": 12}, "retention_period must be"),
+    "kinesis_starting_position": (
+        KINESIS_OK,
+        {"starting_position": "EARLIEST"},
+        "starting_position must be TRIM_HORIZON, LATEST or AT_TIMESTAMP",
+    ),
+    "kinesis_timestamp": (
+        KINESIS_OK,
+        {"starting_position": "AT_TIMESTAMP", "starting_position_timestamp": "yesterday"},
+        "starting_position_timestamp must be null or an RFC 3339",
+    ),
+    "kinesis_infinite_retries": (
+        KINESIS_OK,
+        {"maximum_retry_attempts": -1},
+        "maximum_retry_attempts must be a whole number between 0 and 10000",
+    ),
+    "kinesis_infinite_age": (
+        KINESIS_OK,
+        {"maximum_record_age_in_seconds": -1},
+        "maximum_record_age_in_seconds must be a whole number between 60",
+    ),
+    "kinesis_parallelization": (
+        KINESIS_OK,
+        {"parallelization_factor": 11},
+        "parallelization_factor must be",
+    ),
+    "kinesis_destination": (
+        KINESIS_OK,
+        {
+            "create_on_failure_queue": False,
+            "on_failure_destination_arn": "arn:aws:lambda:us-east-1:123456789012:function:x",
+        },
+        "on_failure_destination_arn must be null or an SQS queue or SNS topic ARN",
+    ),
+    "dynamodb_stream_arn": (
+        DYNAMODB_STREAM_OK,
+        {"create_table": False, "stream_arn": "arn:aws:dynamodb:us-east-1:123456789012:table/x"},
+        "stream_arn must be null or a DynamoDB stream ARN",
+    ),
+    "dynamodb_starting_position": (
+        DYNAMODB_STREAM_OK,
+        {"starting_position": "AT_TIMESTAMP"},
+        "starting_position must be TRIM_HORIZON or LATEST",
+    ),
+    "dynamodb_infinite_retries": (
+        DYNAMODB_STREAM_OK,
+        {"maximum_retry_attempts": -1},
+        "maximum_retry_attempts must be a whole number between 0 and 10000",
+    ),
 }
 
 INPUT_VALIDATION = "input-validation"
 MODULE_OPTIONS = "module-options"
+PLAN_FAILURES = "plan-failures"
 
 KMS_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:options-dlq"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:options-dlq"
 ORDERS_TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
+ORDERS_STREAM_ARN = f"{ORDERS_TABLE_ARN}/stream/2026-01-01T00:00:00.000"
+CLICKS_STREAM_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+JOBS_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:jobs.fifo"
+FILTER = '{"body":{"kind":["profile"]}}'
 
 # name -> inputs of a call that uses optional features
 OPTIONS: dict[str, dict[str, Any]] = {
@@ -112,13 +231,149 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "deletion_protection": True,
     },
     "disabled_table": {**TABLE_OK, "name": "options-off", "create": False},
+    "data_table": {
+        **DATA_TABLE_OK,
+        "range_key": "sk",
+        "stream_view_type": "NEW_IMAGE",
+        "kms_key_arn": KMS_KEY_ARN,
+        "point_in_time_recovery": False,
+        "deletion_protection": True,
+    },
+    "disabled_data_table": {**DATA_TABLE_OK, "name": "data-off", "create": False},
+    "sqs_fifo": {
+        **SQS_OK,
+        "name": "fifo-jobs",
+        "fifo_queue": True,
+        "content_based_deduplication": True,
+        "kms_key_arn": KMS_KEY_ARN,
+        "function_timeout": 60,
+        "visibility_timeout_seconds": 600,
+        "max_receive_count": 3,
+        "maximum_concurrency": 5,
+        "filter_patterns": [FILTER],
+    },
+    "sqs_existing": {
+        **SQS_OK,
+        "name": "existing",
+        "create_queue": False,
+        "queue_arn": JOBS_QUEUE_ARN,
+        "batch_size": 5,
+        "enabled": False,
+    },
+    "sqs_large_batches": {
+        **SQS_OK,
+        "name": "bulk-jobs",
+        "batch_size": 500,
+        "maximum_batching_window_in_seconds": 20,
+    },
+    "disabled_sqs": {**SQS_OK, "create": False, "function_name": None, "role_name": None},
+    "kinesis_existing": {
+        **KINESIS_OK,
+        "create_stream": False,
+        "stream_arn": CLICKS_STREAM_ARN,
+        "create_on_failure_queue": False,
+        "on_failure_destination_arn": TOPIC_ARN,
+        "kms_key_arn": KMS_KEY_ARN,
+        "starting_position": "AT_TIMESTAMP",
+        "starting_position_timestamp": "2026-01-01T00:00:00Z",
+        "batch_size": 500,
+        "parallelization_factor": 4,
+        "bisect_batch_on_function_error": False,
+        "maximum_retry_attempts": 2,
+        "maximum_record_age_in_seconds": 600,
+    },
+    "kinesis_provisioned": {
+        **KINESIS_OK,
+        "name": "provisioned-clicks",
+        "stream_mode": "PROVISIONED",
+        "shard_count": 2,
+        "retention_period": 48,
+        "kms_key_arn": KMS_KEY_ARN,
+    },
+    "disabled_kinesis": {**KINESIS_OK, "create": False, "function_name": None, "role_name": None},
+    "dynamodb_existing": {
+        **DYNAMODB_STREAM_OK,
+        "create_table": False,
+        "stream_arn": ORDERS_STREAM_ARN,
+        "create_on_failure_queue": False,
+        "on_failure_destination_arn": QUEUE_ARN,
+        "starting_position": "LATEST",
+        "filter_patterns": ['{"eventName":["INSERT"]}'],
+    },
+    "dynamodb_created": {
+        **DYNAMODB_STREAM_OK,
+        "name": "created-orders",
+        "hash_key": "pk",
+        "range_key": "sk",
+        "kms_key_arn": KMS_KEY_ARN,
+    },
+    "disabled_dynamodb": {
+        **DYNAMODB_STREAM_OK,
+        "create": False,
+        "function_name": None,
+        "role_name": None,
+    },
 }
+DISABLED_OUTPUTS = {
+    "disabled_function": ("function_name", "function_arn", "role_name"),
+    "disabled_table": ("name", "arn"),
+    "disabled_data_table": ("name", "arn", "stream_arn"),
+    "disabled_sqs": (
+        "queue_arn",
+        "queue_url",
+        "dead_letter_queue_arn",
+        "event_source_mapping_uuid",
+    ),
+    "disabled_kinesis": ("stream_arn", "stream_name", "on_failure_destination_arn"),
+    "disabled_dynamodb": ("stream_arn", "table_name", "on_failure_destination_arn"),
+}
+"""Outputs that must be null when a module call has create = false."""
+
+
+def _outputs(call: str, *names: str) -> dict[str, str]:
+    return {f"{call}_{name}": f"module.{call}.{name}" for name in names}
+
+
 OPTION_OUTPUTS = {
-    "disabled_function_name": "module.disabled_function.function_name",
-    "disabled_function_arn": "module.disabled_function.function_arn",
-    "disabled_role_name": "module.disabled_function.role_name",
-    "disabled_table_name": "module.disabled_table.name",
-    "disabled_table_arn": "module.disabled_table.arn",
+    **{k: v for call, names in DISABLED_OUTPUTS.items() for k, v in _outputs(call, *names).items()},
+    **_outputs("sqs_fifo", "queue_name", "fifo", "dead_letter_queue_arn"),
+    **_outputs("sqs_existing", "queue_arn", "queue_url", "fifo", "dead_letter_queue_arn"),
+    **_outputs("kinesis_existing", "stream_name", "on_failure_destination_arn"),
+    **_outputs("kinesis_existing", "on_failure_queue_url"),
+    **_outputs("dynamodb_existing", "stream_arn", "table_name", "on_failure_queue_url"),
+}
+
+# plan-failures: name -> (inputs of a call whose plan must fail, the start of the message)
+PLAN_FAILURE_CASES: dict[str, tuple[dict[str, Any], str]] = {
+    "sqs_visibility": (
+        {**SQS_OK, "name": "short-visibility", "visibility_timeout_seconds": 100},
+        "The queue's visibility timeout (100 s) must be at least 6 times the function "
+        "timeout (30 s), i.e. at least 180 s",
+    ),
+    "sqs_fifo_window": (
+        {**SQS_OK, "fifo_queue": True, "maximum_batching_window_in_seconds": 5},
+        "A FIFO queue allows batch_size 1-10 and no batching window",
+    ),
+    "sqs_large_batch": (
+        {**SQS_OK, "batch_size": 100},
+        "batch_size above 10 needs maximum_batching_window_in_seconds of at least 1",
+    ),
+    "sqs_missing_arn": (
+        {**SQS_OK, "create_queue": False},
+        "Set queue_arn when create_queue is false, and only then",
+    ),
+    "kinesis_record_age": (
+        {**KINESIS_OK, "maximum_record_age_in_seconds": 100000},
+        "maximum_record_age_in_seconds (100000) must not exceed the stream's retention (24 h)",
+    ),
+    "kinesis_timestamp": (
+        {**KINESIS_OK, "starting_position": "AT_TIMESTAMP"},
+        "starting_position_timestamp is required with starting_position AT_TIMESTAMP",
+    ),
+    "dynamodb_missing_arn": (
+        {**DYNAMODB_STREAM_OK, "create_table": False},
+        "Set stream_arn when create_table is false, and only then",
+    ),
 }
 
 
@@ -146,11 +401,13 @@ def write_module_calls(
 
 
 def write_all(tree: Path) -> dict[str, Path]:
-    """Both configurations, beside ``tree``, by name."""
+    """The test-only configurations, beside ``tree``, by name."""
     invalid = {name: {**valid, **bad} for name, (valid, bad, _) in CASES.items()}
+    failing = {name: inputs for name, (inputs, _) in PLAN_FAILURE_CASES.items()}
     return {
         INPUT_VALIDATION: write_module_calls(tree.parent / INPUT_VALIDATION, tree, invalid),
         MODULE_OPTIONS: write_module_calls(
             tree.parent / MODULE_OPTIONS, tree, OPTIONS, OPTION_OUTPUTS
         ),
+        PLAN_FAILURES: write_module_calls(tree.parent / PLAN_FAILURES, tree, failing),
     }

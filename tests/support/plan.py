@@ -92,3 +92,5 @@ class TerraformRuns:
     """``terraform validate -json`` by configuration ("root", "modules/function"...)."""
     plans: dict[str, Plan]
     """``terraform show -json`` of a fresh plan against the emulator, by configuration."""
+    plan_errors: dict[str, list[dict[str, Any]]]
+    """The error diagnostics of the plans that must fail, by configuration."""

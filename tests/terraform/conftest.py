@@ -14,28 +14,37 @@ from typing import Any
 
 import pytest
 import tfharness
-from support.module_calls import MODULE_OPTIONS, write_all
+from support.module_calls import MODULE_OPTIONS, PLAN_FAILURES, write_all
 from support.plan import Plan, TerraformRuns, configuration_name
 
 PLANNED = ("root", "examples/function", "examples/emulator", MODULE_OPTIONS)
 """Configurations that are planned; modules are validated only (they need inputs)."""
 
+FAILING = (PLAN_FAILURES,)
+"""Configurations whose plan must fail; the tests read its error diagnostics."""
+
 
 @pytest.fixture(scope="session")
 def terraform_runs(tf: tfharness.Terraform, staged_tree: Path, package_zip: Path) -> TerraformRuns:
-    def run(directory: Path) -> tuple[str, dict[str, Any], Plan | None]:
+    def run(directory: Path) -> tuple[str, dict[str, Any], Plan | list[dict[str, Any]] | None]:
         name = configuration_name(directory, staged_tree)
         tf.init(directory)
         validation = tf.validate(directory)
-        plan = Plan(tf.plan(directory)) if name in PLANNED and validation["valid"] else None
-        return name, validation, plan
+        if not validation["valid"]:
+            return name, validation, None
+        if name in PLANNED:
+            return name, validation, Plan(tf.plan(directory))
+        if name in FAILING:
+            return name, validation, tf.plan_errors(directory)
+        return name, validation, None
 
     directories = [*tfharness.terraform_directories(staged_tree), *write_all(staged_tree).values()]
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
         results = list(pool.map(run, directories))
     return TerraformRuns(
         validations={name: validation for name, validation, _ in results},
-        plans={name: plan for name, _, plan in results if plan is not None},
+        plans={name: plan for name, _, plan in results if isinstance(plan, Plan)},
+        plan_errors={name: errors for name, _, errors in results if isinstance(errors, list)},
     )
 
 

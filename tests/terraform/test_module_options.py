@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from support.module_calls import (
+    DISABLED_OUTPUTS,
     KMS_KEY_ARN,
     MODULE_OPTIONS,
     ORDERS_TABLE_ARN,
@@ -72,12 +73,10 @@ def test_provisioned_table_with_customer_key_and_deletion_protection(plan: Plan)
     assert table["deletion_protection_enabled"] is True
 
 
-def test_create_false_creates_nothing_and_outputs_null(plan: Plan) -> None:
-    addresses = [r["address"] for r in plan.all_resources()]
+@pytest.mark.parametrize("call", sorted(DISABLED_OUTPUTS))
+def test_create_false_creates_nothing_and_outputs_null(plan: Plan, call: str) -> None:
     assert not [
-        a
-        for a in addresses
-        if a.startswith(("module.disabled_function.", "module.disabled_table."))
+        r["address"] for r in plan.all_resources() if r["address"].startswith(f"module.{call}.")
     ]
-    for name in ("function_name", "function_arn", "role_name", "table_name", "table_arn"):
-        assert plan.output(f"disabled_{name}") is None
+    for name in DISABLED_OUTPUTS[call]:
+        assert plan.output(f"{call}_{name}") is None, name

@@ -20,14 +20,41 @@ TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/dedup-idempotency"
 LOG_GROUP_ARN = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/dedup-inbox"
 
 
-def test_plan_creates_the_table_and_one_function_with_its_role_and_logs(root_plan: Plan) -> None:
-    assert root_plan.actions() == {
-        TABLE: ["create"],
-        FUNCTION: ["create"],
-        ROLE: ["create"],
-        ROLE_POLICY: ["create"],
-        LOG_GROUP: ["create"],
-    }
+FUNCTION_RESOURCES = {
+    "aws_lambda_function.this[0]",
+    "aws_iam_role.this[0]",
+    "aws_iam_role_policy.this[0]",
+    "aws_cloudwatch_log_group.this[0]",
+}
+DATA_TABLE_RESOURCES = {"aws_dynamodb_table.this[0]", "aws_dynamodb_resource_policy.this[0]"}
+MAPPING_RESOURCES = {"aws_iam_role_policy.this[0]", "aws_lambda_event_source_mapping.this[0]"}
+EXPECTED = {
+    "idempotency_table": {"aws_dynamodb_table.this[0]"},
+    "inbox_function": FUNCTION_RESOURCES,
+    "profiles_table": DATA_TABLE_RESOURCES,
+    "counters_table": DATA_TABLE_RESOURCES,
+    "audit_table": DATA_TABLE_RESOURCES,
+    "sqs_function": FUNCTION_RESOURCES,
+    "sqs_trigger": {"aws_sqs_queue.this[0]", "aws_sqs_queue.dead_letter[0]", *MAPPING_RESOURCES},
+    "kinesis_function": FUNCTION_RESOURCES,
+    "kinesis_trigger": {
+        "aws_kinesis_stream.this[0]",
+        "aws_sqs_queue.on_failure[0]",
+        *MAPPING_RESOURCES,
+    },
+    "dynamodb_stream_function": FUNCTION_RESOURCES,
+    "dynamodb_stream_trigger": {"aws_sqs_queue.on_failure[0]", *MAPPING_RESOURCES},
+}
+
+
+def test_plan_creates_the_whole_stack_and_nothing_else(root_plan: Plan) -> None:
+    actions = root_plan.actions()
+    assert set(map(tuple, actions.values())) == {("create",)}
+    created: dict[str, set[str]] = {}
+    for address in actions:
+        module, _, resource = address.removeprefix("module.").partition(".")
+        created.setdefault(module, set()).add(resource)
+    assert created == EXPECTED
 
 
 def test_table_has_string_key_id_ttl_pitr_and_encryption(root_plan: Plan) -> None:
