@@ -3,7 +3,8 @@
 1. builds the deployment zip;
 2. starts the local emulator (moto server on a free loopback port);
 3. runs ``terraform apply`` of the root module (through examples/emulator);
-4. shows what was created, read back from the emulator's own APIs;
+4. shows what was created, read back from the emulator's own APIs (tables, functions and
+   the event source mappings of the SQS, Kinesis and DynamoDB Streams triggers);
 5. tears everything down -- or, with ``--keep``, leaves the emulator and the stack up and
    prints how to reach them.
 
@@ -107,6 +108,19 @@ def show_created(
         f"      function {function['FunctionName']}: {function['Runtime']},"
         f" handler {function['Handler']}, tracing {tracing}"
     )
+    for trigger in ("sqs", "kinesis", "dynamodb_stream"):
+        consumer = outputs.get(f"{trigger}_function_name")
+        if consumer is None:
+            continue
+        mappings = lam.list_event_source_mappings(FunctionName=consumer)["EventSourceMappings"]
+        for mapping in mappings:
+            destination = mapping.get("DestinationConfig", {}).get("OnFailure", {})
+            failures = destination.get("Destination") or outputs.get("sqs_dead_letter_queue_arn")
+            print(
+                f"      trigger  {mapping['EventSourceArn'].split(':', 5)[-1]} -> {consumer}:"
+                f" batch {mapping['BatchSize']}, {', '.join(mapping['FunctionResponseTypes'])},"
+                f" failures to {str(failures).split(':')[-1]}"
+            )
     return outputs
 
 
@@ -172,7 +186,15 @@ The stack is up on {server.endpoint} (moto server, pid {server.pid}).
   # look at the stack
   {env} aws dynamodb describe-table --table-name {outputs["idempotency_table_name"]}
   {env} aws lambda get-function --function-name {outputs["inbox_function_name"]}
+  {env} aws lambda list-event-source-mappings
   {env} aws dynamodb scan --table-name {outputs["idempotency_table_name"]}
+
+  # put events on the sources (moto stores them; it does not run the functions)
+  {env} aws sqs send-message --queue-url {outputs["sqs_queue_url"]} \\
+      --message-body '{{"user_id": "u-1", "email": "ada@example.com", "request_id": "r-1"}}'
+  {env} aws kinesis put-record --stream-name {outputs["kinesis_stream_name"]} --partition-key u-1 \\
+      --cli-binary-format raw-in-base64-out \\
+      --data '{{"event_id": "e-1", "user_id": "u-1", "type": "page_view"}}'
 
   # tear it down
   TF_CLI_CONFIG_FILE=build/terraform.rc terraform -chdir={relative} destroy -auto-approve
