@@ -43,7 +43,7 @@ package: $(VENV)/.installed ## Build the reproducible deployment zip build/lambd
 lock: $(VENV)/.installed ## Re-resolve lambda/requirements.lock from the package's dependencies.
 	$(PY) lambda/tools/lock.py
 
-bench: $(VENV)/.installed ## Benchmark the dedup core against Powertools' idempotency utility.
+bench: $(VENV)/.installed ## Benchmark per event and per SQS batch against Powertools (BENCH_ARGS=--only batches).
 	$(PY) lambda/tools/bench.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed ## ruff and mypy only.

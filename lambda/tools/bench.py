@@ -1,6 +1,8 @@
-"""``make bench``: the cost of deduplication per event, ours against Powertools'.
+"""``make bench``: the cost of deduplication, ours against Powertools'.
 
-The same N events go, in one process, against the same table on one moto server, through:
+**Per event.**
+ The same N events go, in one process, against the same table on one moto server,
+through:
 
 * effect mode, single write -- ``Deduplicator.put_once``;
 * effect mode, transaction -- ``Deduplicator.transact_once`` (marker + a counter ``ADD``);
@@ -12,35 +14,61 @@ For the first delivery and for a redelivery of every event it prints DynamoDB re
 event, write requests per event and CPU microseconds per event (this process only: the
 emulator runs in its own process), each also as a ratio against Powertools. CPU is the
 median of ``--rounds`` rounds; each round draws fresh events, and every variant handles
-those same events in turn. The targets are checked at the end; the exit status is 1 if one
-is missed.
+those same events in turn.
+
+**Per batch.** Batches of 10 SQS messages (profile upserts, as ``lambda_dedup.handlers.sqs``
+handles them) go through a delaying proxy on loopback (:mod:`latency_proxy`), which adds
+``--latency-ms`` to every DynamoDB request, as a network round trip would:
+
+* ours -- the SQS handler itself: ``KeyedBatchProcessor``, one ``TransactWriteItems`` per
+  message (marker + profile), the messages of a batch at once; and the same handler with
+  one thread (``BATCH_MAX_WORKERS=1``), to show what the concurrency alone is worth;
+* Powertools' ``BatchProcessor`` with ``idempotent_function`` on the record handler, which
+  writes the profile with ``PutItem``: the baseline.
+
+It prints the wall time per batch, as a ratio against Powertools and in round trips.
+
+The targets are checked at the end; the exit status is 1 if one is missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import json
+import os
 import statistics
 import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 import emulator as emulator_tool
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
     IdempotencyConfig,
     idempotent_function,
 )
+from latency_proxy import LatencyProxy
 
 from lambda_dedup import Deduplicator, DynamoDBStore, effects
 from lambda_dedup.store.dynamodb import DEFAULT_BOTO_CONFIG
 
 TABLE = "bench-idempotency"
 COUNTERS = "bench-counters"
+PROFILES = "bench-profiles"
+BATCH_SIZE = 10
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
 BASELINE = "powertools"
 PHASES = ("first delivery", "redelivery")
@@ -115,7 +143,16 @@ def _ours(mode: str) -> Callable[[Any], Handle]:
 
 
 class _LambdaContext:
-    """Enough of a Lambda context for Powertools to set its in-progress expiry (a lease)."""
+    """Enough of a Lambda context for Powertools: its logger, and the in-progress expiry
+    (a lease) of its idempotency utility."""
+
+    function_name = "bench"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    memory_limit_in_mb = 256
+    aws_request_id = "bench"
+    log_group_name = "/aws/lambda/bench"
+    log_stream_name = "bench"
 
     def get_remaining_time_in_millis(self) -> int:
         return 30_000
@@ -144,7 +181,7 @@ def _events(count: int) -> list[dict[str, Any]]:
 
 def _create_tables(server: emulator_tool.Emulator) -> None:
     client = _client(server)
-    for name, key in ((TABLE, "id"), (COUNTERS, "pk")):
+    for name, key in ((TABLE, "id"), (COUNTERS, "pk"), (PROFILES, "user_id")):
         client.create_table(
             TableName=name,
             KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
@@ -163,7 +200,7 @@ def _clear_tables(server: emulator_tool.Emulator) -> None:
     emulator, not the code under test, the slow part of a long run.
     """
     client = _client(server)
-    for name, key in ((TABLE, "id"), (COUNTERS, "pk")):
+    for name, key in ((TABLE, "id"), (COUNTERS, "pk"), (PROFILES, "user_id")):
         for page in client.get_paginator("scan").paginate(TableName=name, ProjectionExpression=key):
             items = page["Items"]
             for start in range(0, len(items), 25):
@@ -177,7 +214,6 @@ def _clear_tables(server: emulator_tool.Emulator) -> None:
 def run(
     server: emulator_tool.Emulator, events: int, rounds: int
 ) -> dict[tuple[str, str], list[Measure]]:
-    _create_tables(server)
     variants = [
         Variant(BASELINE, server, _powertools),
         Variant("effect (put)", server, _ours("put")),
@@ -199,6 +235,8 @@ def run(
 
 
 def report(results: dict[tuple[str, str], list[Measure]], events: int, rounds: int) -> bool:
+    """Print the per-event table; return whether its targets are met."""
+
     def summary(key: tuple[str, str]) -> tuple[float, float, float]:
         measures = results[key]
         return (
@@ -247,14 +285,241 @@ def report(results: dict[tuple[str, str], list[Measure]], events: int, rounds: i
     return ok
 
 
+# -- per batch ---------------------------------------------------------------------------
+
+BATCH_BASELINE = "powertools"
+ONE_THREAD = "ours, 1 thread"
+CONCURRENT = f"ours, {BATCH_SIZE} threads"
+
+Invoke = Callable[[dict[str, Any]], Any]
+
+
+def _sqs_batch(number: int) -> dict[str, Any]:
+    """Ten profile upserts as the SQS event source mapping delivers them."""
+    records = []
+    for index in range(BATCH_SIZE):
+        user = f"u-{number}-{index}"
+        body = {"user_id": user, "email": f"{user}@example.com", "request_id": f"r-{user}"}
+        records.append(
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": "bench",
+                "body": json.dumps(body),
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:bench",
+                "awsRegion": "us-east-1",
+            }
+        )
+    return {"Records": records}
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _ours_batch(options: dict[str, Any], workers: int, calls: Counter[str]) -> Invoke:
+    """The package's SQS handler, as deployed: its settings and client from the environment."""
+    from lambda_dedup.handlers import _runtime, sqs
+
+    environment = {
+        **emulator_tool.client_environment(options["endpoint_url"]),
+        "DEDUP_TABLE_NAME": TABLE,
+        "PROFILES_TABLE_NAME": PROFILES,
+        "BATCH_MAX_WORKERS": str(workers),
+    }
+    _runtime.logger.setLevel("WARNING")  # its per-batch summary line would flood the report
+    with _environment(environment):
+        _runtime.reset()  # a new client, for this endpoint
+        _runtime.store().client.meta.events.register(
+            "before-call.dynamodb", lambda model, **_: calls.update([model.name])
+        )
+
+    def invoke(event: dict[str, Any]) -> Any:
+        with _environment(environment):
+            return sqs.handler(event, _LambdaContext())
+
+    return invoke
+
+
+def _powertools_batch(options: dict[str, Any], calls: Counter[str]) -> Invoke:
+    """Powertools' documented batch + idempotency integration, with the same effect."""
+    client = boto3.client("dynamodb", config=DEFAULT_BOTO_CONFIG, **options)
+    client.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: calls.update([model.name])
+    )
+    processor = BatchProcessor(event_type=EventType.SQS)
+    persistence = DynamoDBPersistenceLayer(TABLE, boto3_client=client, expiry_attr="expires_at")
+    config = IdempotencyConfig(
+        event_key_jmespath="powertools_json(body).[user_id, request_id]",
+        payload_validation_jmespath="powertools_json(body)",
+    )
+
+    def upsert(record: SQSRecord) -> dict[str, Any]:
+        profile = json.loads(record.body)
+        profile.pop("request_id")
+        client.put_item(TableName=PROFILES, Item=effects.serialize(profile))
+        return {"user_id": profile["user_id"]}
+
+    record_handler = idempotent_function(
+        upsert, data_keyword_argument="record", persistence_store=persistence, config=config
+    )
+
+    def invoke(event: dict[str, Any]) -> Any:
+        context = _LambdaContext()
+        config.register_lambda_context(context)  # type: ignore[arg-type]
+        return process_partial_response(
+            event=event,
+            record_handler=record_handler,
+            processor=processor,
+            context=context,  # type: ignore[arg-type]
+        )
+
+    return invoke
+
+
+@dataclass
+class BatchMeasure:
+    """Wall times and requests of one variant in one phase, at one added latency."""
+
+    wall_ms: list[float] = field(default_factory=list)
+    requests: int = 0
+
+    def add(self, name: str, invoke: Invoke, event: dict[str, Any], calls: Counter[str]) -> None:
+        """Handle one batch (a copy of ``event``) and record its wall time and requests."""
+        calls.clear()
+        # Powertools prints its metrics to stdout; keep the report readable.
+        with contextlib.redirect_stdout(io.StringIO()):
+            started = time.perf_counter()
+            response = invoke(json.loads(json.dumps(event)))
+            self.wall_ms.append((time.perf_counter() - started) * 1000)
+        if response["batchItemFailures"]:
+            raise RuntimeError(f"{name}: a record failed: {response}")
+        self.requests += sum(calls.values())
+
+    @property
+    def median_ms(self) -> float:
+        return statistics.median(self.wall_ms)
+
+    @property
+    def requests_per_batch(self) -> float:
+        return self.requests / len(self.wall_ms)
+
+
+BatchResults = dict[tuple[str, str, float], BatchMeasure]
+"""By (variant, phase, added latency in seconds)."""
+
+
+def run_batches(server: emulator_tool.Emulator, batches: int, latency_s: float) -> BatchResults:
+    """Every variant handles the same batches, each one twice (first delivery, redelivery),
+    without and with the added latency in turn, so that slow drift affects both alike."""
+    events = [_sqs_batch(number) for number in range(batches)]
+    results: BatchResults = {}
+    with LatencyProxy(server.endpoint, 0.0) as proxy:
+        options = {**server.client_options(), "endpoint_url": proxy.endpoint}
+        variants: list[tuple[str, Callable[[Counter[str]], Invoke]]] = [
+            (BATCH_BASELINE, lambda calls: _powertools_batch(options, calls)),
+            (ONE_THREAD, lambda calls: _ours_batch(options, 1, calls)),
+            (CONCURRENT, lambda calls: _ours_batch(options, BATCH_SIZE, calls)),
+        ]
+        for name, build in variants:
+            calls: Counter[str] = Counter()
+            invoke = build(calls)
+            for event in events:
+                for delay in (0.0, latency_s):
+                    proxy.delay_s = delay
+                    # Empty tables for every batch (unmeasured): moto copies a table for
+                    # each transaction, and that cost must not grow with the run.
+                    _clear_tables(server)
+                    for phase in PHASES:
+                        measure = results.setdefault((name, phase, delay), BatchMeasure())
+                        measure.add(name, invoke, event, calls)
+    return results
+
+
+def report_batches(results: BatchResults, batches: int, latency_ms: float) -> bool:
+    """Print the per-batch table; return whether its targets are met.
+
+    "Latency round trips" is how much of the added latency a batch paid: its wall time
+    with the latency minus its wall time without, over the latency. Sequential requests
+    pay it once each; concurrent ones overlap it. (The emulator's own time, the same in
+    both runs, cancels out.)
+    """
+    latency_s = latency_ms / 1000
+
+    def row(name: str, phase: str) -> tuple[float, float, float, float]:
+        bare, delayed = results[(name, phase, 0.0)], results[(name, phase, latency_s)]
+        paid = (delayed.median_ms - bare.median_ms) / latency_ms
+        return delayed.requests_per_batch, bare.median_ms, delayed.median_ms, paid
+
+    print(f"\nWall time per batch of {BATCH_SIZE} SQS messages (profile upserts), {batches}")
+    print(f"batches, without and with +{latency_ms:g} ms per DynamoDB request (a delaying proxy")
+    print("on loopback); medians; x PT is the ratio against Powertools with the latency.\n")
+    header = f"{'phase':<15} {'variant':<16} {'requests':>8} {'ms +0':>7} {'ms +lat':>8}"
+    print(f"{header} {'latency round trips':>20} {'x PT':>6}")
+    for phase in PHASES:
+        base = row(BATCH_BASELINE, phase)[2]
+        for name in (BATCH_BASELINE, ONE_THREAD, CONCURRENT):
+            requests, bare, delayed, paid = row(name, phase)
+            print(
+                f"{phase:<15} {name:<16} {requests:>8.1f} {bare:>7.1f} {delayed:>8.1f}"
+                f" {paid:>20.1f} {delayed / base:>6.2f}"
+            )
+        print()
+    first = {name: row(name, "first delivery") for name in (BATCH_BASELINE, CONCURRENT)}
+    targets = [
+        (
+            # About one round trip, not one per message (10): 3 leaves room for noise.
+            f"batch: {CONCURRENT}, latency round trips per batch",
+            first[CONCURRENT][3],
+            3.0,
+        ),
+        (
+            f"batch: {CONCURRENT} vs Powertools, wall time",
+            first[CONCURRENT][2] / first[BATCH_BASELINE][2],
+            0.5,
+        ),
+    ]
+    ok = True
+    for label, value, limit in targets:
+        passed = value <= limit
+        ok &= passed
+        print(f"target  {label:<50} {value:.2f} <= {limit:.2f}  {'PASS' if passed else 'FAIL'}")
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--events", type=int, default=200, help="events per round (default 200)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds; CPU is their median")
+    parser.add_argument("--batches", type=int, default=20, help="batches of 10 (default 20)")
+    parser.add_argument(
+        "--latency-ms", type=float, default=5.0, help="added per DynamoDB request (default 5)"
+    )
+    parser.add_argument("--only", choices=("events", "batches"), help="run one part only")
     args = parser.parse_args(argv)
+    ok = True
     with emulator_tool.Emulator() as server:
-        results = run(server, args.events, args.rounds)
-    return 0 if report(results, args.events, args.rounds) else 1
+        _create_tables(server)
+        if args.only != "batches":
+            results = run(server, args.events, args.rounds)
+            ok &= report(results, args.events, args.rounds)
+        if args.only != "events":
+            batch_results = run_batches(server, args.batches, args.latency_ms / 1000)
+            ok &= report_batches(batch_results, args.batches, args.latency_ms)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
