@@ -40,7 +40,7 @@ output "audit_table_name" {
 
 output "sqs_function_name" {
   description = "Name of the function that the SQS queue triggers; null when that trigger is off."
-  value       = module.sqs_function.function_name
+  value       = module.batch_function["sqs"].function_name
 }
 
 output "sqs_queue_url" {
@@ -65,7 +65,7 @@ output "sqs_dead_letter_queue_arn" {
 
 output "kinesis_function_name" {
   description = "Name of the function that the Kinesis stream triggers; null when that trigger is off."
-  value       = module.kinesis_function.function_name
+  value       = module.batch_function["kinesis"].function_name
 }
 
 output "kinesis_stream_name" {
@@ -90,7 +90,7 @@ output "kinesis_failure_destination_arn" {
 
 output "dynamodb_stream_function_name" {
   description = "Name of the function that the profiles table's stream triggers; null when that trigger is off."
-  value       = module.dynamodb_stream_function.function_name
+  value       = module.batch_function["dynamodb_stream"].function_name
 }
 
 output "dynamodb_stream_table_name" {
