@@ -313,6 +313,11 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "function_name": None,
         "role_name": None,
     },
+    "sqs_only_stack": {
+        **ROOT_OK,
+        "name_prefix": "sqs-only",
+        "triggers": {"kinesis": False, "dynamodb_stream": False},
+    },
 }
 DISABLED_OUTPUTS = {
     "disabled_function": ("function_name", "function_arn", "role_name"),
@@ -341,6 +346,10 @@ OPTION_OUTPUTS = {
     **_outputs("kinesis_existing", "stream_name", "on_failure_destination_arn"),
     **_outputs("kinesis_existing", "on_failure_queue_url"),
     **_outputs("dynamodb_existing", "stream_arn", "table_name", "on_failure_queue_url"),
+    **_outputs("sqs_only_stack", "sqs_function_name", "sqs_queue_arn", "profiles_table_name"),
+    **_outputs("sqs_only_stack", "kinesis_function_name", "kinesis_stream_arn"),
+    **_outputs("sqs_only_stack", "dynamodb_stream_function_name", "dynamodb_stream_arn"),
+    **_outputs("sqs_only_stack", "counters_table_name", "audit_table_name"),
 }
 
 # plan-failures: name -> (inputs of a call whose plan must fail, the start of the message)

@@ -26,19 +26,19 @@ TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table"
 TRIGGERS = {
     # trigger module -> (its function module, function name, handler, environment)
     "sqs_trigger": (
-        "sqs_function",
+        'batch_function["sqs"]',
         "dedup-sqs-profiles",
         "lambda_dedup.handlers.sqs.handler",
         {"PROFILES_TABLE_NAME": "dedup-profiles"},
     ),
     "kinesis_trigger": (
-        "kinesis_function",
+        'batch_function["kinesis"]',
         "dedup-kinesis-activity",
         "lambda_dedup.handlers.kinesis.handler",
         {"COUNTERS_TABLE_NAME": "dedup-activity-counters"},
     ),
     "dynamodb_stream_trigger": (
-        "dynamodb_stream_function",
+        'batch_function["dynamodb_stream"]',
         "dedup-profile-audit",
         "lambda_dedup.handlers.dynamodb_stream.handler",
         {"AUDIT_TABLE_NAME": "dedup-profile-audit"},
@@ -71,6 +71,10 @@ def test_each_trigger_has_its_own_function_and_role(root_plan: Plan, trigger: st
     assert function["timeout"] == 30
     variables = function["environment"][0]["variables"]
     assert environment.items() <= variables.items()
+    # Keys are remembered for longer than the source can redeliver (DLQ: 14 days;
+    # streams: 24 hours of retention).
+    days = 14 if trigger == "sqs_trigger" else 2
+    assert variables["DEDUP_TTL_SECONDS"] == str(days * 24 * 3600)
     role = root_plan.by_address(f"module.{function_module}.aws_iam_role.this[0]")
     assert role["name"] == name
     # The trigger's statements go to that role, and its mapping invokes that function.
@@ -89,9 +93,19 @@ def test_every_mapping_reports_batch_item_failures(root_plan: Plan, trigger: str
 @pytest.mark.parametrize(
     ("function_module", "sid", "action", "table"),
     [
-        ("sqs_function", "WriteProfiles", "dynamodb:PutItem", "dedup-profiles"),
-        ("kinesis_function", "CountActivity", "dynamodb:UpdateItem", "dedup-activity-counters"),
-        ("dynamodb_stream_function", "WriteAudit", "dynamodb:PutItem", "dedup-profile-audit"),
+        ('batch_function["sqs"]', "WriteProfiles", "dynamodb:PutItem", "dedup-profiles"),
+        (
+            'batch_function["kinesis"]',
+            "CountActivity",
+            "dynamodb:UpdateItem",
+            "dedup-activity-counters",
+        ),
+        (
+            'batch_function["dynamodb_stream"]',
+            "WriteAudit",
+            "dynamodb:PutItem",
+            "dedup-profile-audit",
+        ),
     ],
 )
 def test_each_function_may_write_only_its_effect_table(
@@ -122,7 +136,7 @@ def test_sqs_queue_is_encrypted_with_a_dead_letter_queue_after_five_receives(
 
 
 def test_sqs_visibility_timeout_is_six_times_the_function_timeout(root_plan: Plan) -> None:
-    function = root_plan.by_address("module.sqs_function.aws_lambda_function.this[0]")
+    function = root_plan.by_address('module.batch_function["sqs"].aws_lambda_function.this[0]')
     queue = root_plan.by_address("module.sqs_trigger.aws_sqs_queue.this[0]")
     assert queue["visibility_timeout_seconds"] == 6 * function["timeout"] == 180
 

@@ -34,15 +34,15 @@ EXPECTED = {
     "profiles_table": DATA_TABLE_RESOURCES,
     "counters_table": DATA_TABLE_RESOURCES,
     "audit_table": DATA_TABLE_RESOURCES,
-    "sqs_function": FUNCTION_RESOURCES,
+    'batch_function["sqs"]': FUNCTION_RESOURCES,
     "sqs_trigger": {"aws_sqs_queue.this[0]", "aws_sqs_queue.dead_letter[0]", *MAPPING_RESOURCES},
-    "kinesis_function": FUNCTION_RESOURCES,
+    'batch_function["kinesis"]': FUNCTION_RESOURCES,
     "kinesis_trigger": {
         "aws_kinesis_stream.this[0]",
         "aws_sqs_queue.on_failure[0]",
         *MAPPING_RESOURCES,
     },
-    "dynamodb_stream_function": FUNCTION_RESOURCES,
+    'batch_function["dynamodb_stream"]': FUNCTION_RESOURCES,
     "dynamodb_stream_trigger": {"aws_sqs_queue.on_failure[0]", *MAPPING_RESOURCES},
 }
 

@@ -196,3 +196,34 @@ def test_a_data_table_with_a_sort_key_a_stream_and_a_customer_key(plan: Plan) ->
     assert table["server_side_encryption"] == [{"enabled": True, "kms_key_arn": KMS_KEY_ARN}]
     assert table["point_in_time_recovery"][0]["enabled"] is False
     assert table["deletion_protection_enabled"] is True
+
+
+# -- the root module with triggers turned off ----------------------------------------------
+
+
+def test_turned_off_triggers_leave_nothing_behind(plan: Plan) -> None:
+    # GIVEN the root module with only the SQS trigger on
+    # THEN the Kinesis and DynamoDB Streams functions, sources and tables are not planned
+    modules = {address.split(".")[1] for address in _created(plan, "sqs_only_stack")}
+    assert modules == {
+        "idempotency_table",
+        "inbox_function",
+        "profiles_table",
+        'batch_function["sqs"]',
+        "sqs_trigger",
+    }
+    assert plan.output("sqs_only_stack_sqs_function_name") == "sqs-only-sqs-profiles"
+    assert plan.output("sqs_only_stack_sqs_queue_arn") == f"{SQS}:sqs-only-profile-updates"
+    assert plan.output("sqs_only_stack_profiles_table_name") == "sqs-only-profiles"
+    for name in (
+        "kinesis_function_name",
+        "kinesis_stream_arn",
+        "dynamodb_stream_function_name",
+        "dynamodb_stream_arn",
+        "counters_table_name",
+        "audit_table_name",
+    ):
+        assert plan.output(f"sqs_only_stack_{name}") is None, name
+    # AND the profiles table has no stream, since nothing reads it
+    table = _values(plan, "sqs_only_stack", "module.profiles_table.aws_dynamodb_table.this[0]")
+    assert table["stream_enabled"] is False

@@ -6,7 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from support.batches import profile, sqs_batch
 from support.clock import FakeClock
+from support.lambda_context import FakeLambdaContext
 
 from lambda_dedup import (
     ConfigurationError,
@@ -14,9 +16,11 @@ from lambda_dedup import (
     DynamoDBStore,
     InvalidKeyError,
     Settings,
+    config,
     fingerprint,
     record_id,
 )
+from lambda_dedup.handlers import sqs
 from lambda_dedup.keys import MAX_RAW_ID_BYTES
 
 
@@ -91,3 +95,26 @@ def test_deduplicator_rejects_out_of_range_settings(
 ) -> None:
     with pytest.raises(ValueError, match="must be"):
         Deduplicator(store, "ns", ttl_seconds=ttl, lease_seconds=lease)
+
+
+@pytest.mark.parametrize(("value", "workers"), [(None, 10), ("1", 1), ("4", 4), (" 10 ", 10)])
+def test_batch_workers_come_from_the_environment(value: str | None, workers: int) -> None:
+    environ = {} if value is None else {"BATCH_MAX_WORKERS": value}
+    assert config.batch_workers(10, environ) == workers
+
+
+@pytest.mark.parametrize("value", ["0", "11", "many"])
+def test_batch_workers_out_of_range_are_refused(value: str) -> None:
+    with pytest.raises(ConfigurationError, match="BATCH_MAX_WORKERS"):
+        config.batch_workers(10, {"BATCH_MAX_WORKERS": value})
+
+
+def test_a_batch_handler_without_its_table_fails_the_whole_batch(
+    handler_env: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the SQS handler's effect table is not configured
+    monkeypatch.delenv("PROFILES_TABLE_NAME", raising=False)
+    # WHEN a batch arrives
+    # THEN the invocation fails, so that no message is acknowledged (they are retried)
+    with pytest.raises(ConfigurationError, match="PROFILES_TABLE_NAME"):
+        sqs.handler(sqs_batch([profile(1)]), FakeLambdaContext())
