@@ -109,6 +109,8 @@ def test_batch_workers_out_of_range_are_refused(value: str) -> None:
         config.batch_workers(10, {"BATCH_MAX_WORKERS": value})
 
 
+# Powertools warns that the failed invocation published no metric; that is expected here.
+@pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
 def test_a_batch_handler_without_its_table_fails_the_whole_batch(
     handler_env: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
