@@ -7,6 +7,9 @@ locals {
   hash_key       = "id"
   ttl_attribute  = "expires_at"
   is_provisioned = var.billing_mode == "PROVISIONED"
+  # Built from the table's name (a reference, so dependents still wait for the table)
+  # rather than read from the computed `arn` attribute, which is unknown until apply.
+  arn = try("arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${aws_dynamodb_table.this[0].name}", null)
 }
 
 resource "aws_dynamodb_table" "this" {
@@ -40,4 +43,34 @@ resource "aws_dynamodb_table" "this" {
   }
 
   tags = var.tags
+}
+
+data "aws_iam_policy_document" "tls_only" {
+  count = var.create ? 1 : 0
+
+  statement {
+    # DynamoDB's endpoints also answer plain HTTP: refuse it for this table.
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["dynamodb:*"]
+    resources = [local.arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_dynamodb_resource_policy" "this" {
+  count = var.create ? 1 : 0
+
+  resource_arn = aws_dynamodb_table.this[0].arn
+  policy       = data.aws_iam_policy_document.tls_only[0].json
 }

@@ -5,9 +5,7 @@ output "name" {
 
 output "arn" {
   description = "ARN of the table, known at plan time so that IAM policies built from it show in plans; null when create is false."
-  # Built from the table's name (a reference, so dependents still wait for the table)
-  # rather than read from the computed `arn` attribute, which is unknown until apply.
-  value = try("arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${aws_dynamodb_table.this[0].name}", null)
+  value       = local.arn
 }
 
 output "hash_key" {

@@ -269,9 +269,10 @@ def test_the_stream_trigger_creates_no_table_of_its_own(root_plan: Plan) -> None
         ("profiles_table", "dedup-profiles", ("user_id", None)),
         ("counters_table", "dedup-activity-counters", ("user_id", "type")),
         ("audit_table", "dedup-profile-audit", ("id", None)),
+        ("idempotency_table", "dedup-idempotency", ("id", None)),
     ],
 )
-def test_data_tables_are_encrypted_and_refuse_plain_http(
+def test_every_table_is_encrypted_and_refuses_plain_http(
     root_plan: Plan, table: str, name: str, keys: tuple[str, str | None]
 ) -> None:
     values = root_plan.by_address(f"module.{table}.aws_dynamodb_table.this[0]")

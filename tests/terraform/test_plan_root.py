@@ -26,14 +26,14 @@ FUNCTION_RESOURCES = {
     "aws_iam_role_policy.this[0]",
     "aws_cloudwatch_log_group.this[0]",
 }
-DATA_TABLE_RESOURCES = {"aws_dynamodb_table.this[0]", "aws_dynamodb_resource_policy.this[0]"}
+TABLE_RESOURCES = {"aws_dynamodb_table.this[0]", "aws_dynamodb_resource_policy.this[0]"}
 MAPPING_RESOURCES = {"aws_iam_role_policy.this[0]", "aws_lambda_event_source_mapping.this[0]"}
 EXPECTED = {
-    "idempotency_table": {"aws_dynamodb_table.this[0]"},
+    "idempotency_table": TABLE_RESOURCES,
     "inbox_function": FUNCTION_RESOURCES,
-    "profiles_table": DATA_TABLE_RESOURCES,
-    "counters_table": DATA_TABLE_RESOURCES,
-    "audit_table": DATA_TABLE_RESOURCES,
+    "profiles_table": TABLE_RESOURCES,
+    "counters_table": TABLE_RESOURCES,
+    "audit_table": TABLE_RESOURCES,
     'batch_function["sqs"]': FUNCTION_RESOURCES,
     "sqs_trigger": {"aws_sqs_queue.this[0]", "aws_sqs_queue.dead_letter[0]", *MAPPING_RESOURCES},
     'batch_function["kinesis"]': FUNCTION_RESOURCES,
