@@ -3,12 +3,17 @@
 A Terraform command costs seconds of provider start-up, so every configuration is
 initialised, validated and (for the root and the examples) planned once per session, in
 parallel, and the tests assert on the results.
+
+That work starts in the background as soon as the first Terraform test is set up, so
+that it overlaps the apply of test_apply.py, which spends most of its time waiting for
+the emulator's resources to settle.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +29,23 @@ FAILING = (PLAN_FAILURES,)
 """Configurations whose plan must fail; the tests read its error diagnostics."""
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _terraform_runs_started(
+    tf: tfharness.Terraform, staged_tree: Path, package_zip: Path
+) -> Iterator[Future[TerraformRuns]]:
+    """Start every configuration's init, validate and plan in the background."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="terraform-runs") as background:
+        future = background.submit(_run_all, tf, staged_tree)
+        yield future
+        future.cancel()
+
+
 @pytest.fixture(scope="session")
-def terraform_runs(tf: tfharness.Terraform, staged_tree: Path, package_zip: Path) -> TerraformRuns:
+def terraform_runs(_terraform_runs_started: Future[TerraformRuns]) -> TerraformRuns:
+    return _terraform_runs_started.result()
+
+
+def _run_all(tf: tfharness.Terraform, staged_tree: Path) -> TerraformRuns:
     def run(directory: Path) -> tuple[str, dict[str, Any], Plan | list[dict[str, Any]] | None]:
         name = configuration_name(directory, staged_tree)
         tf.init(directory)
