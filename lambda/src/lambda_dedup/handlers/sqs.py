@@ -13,8 +13,8 @@ per key.
   one after another (two writes of one profile never race), and a failure holds back no
   other record. In a FIFO queue a message group runs in order and stops at its first
   failure: the rest of that group is reported failed, unprocessed.
-* **Failures:** ``batchItemFailures`` lists exactly the failed ``messageId``\\ s; the others
-  are deleted by Lambda. A malformed message is a reported failure with a ``rejected
+* **Failures:** ``batchItemFailures`` lists the ``messageId`` of exactly the failed
+  messages; Lambda deletes the others. A malformed message is a reported failure with a ``rejected
   record`` log line, and reaches the dead-letter queue after ``maxReceiveCount`` receives.
 """
 
