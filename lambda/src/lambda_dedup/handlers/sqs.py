@@ -14,8 +14,9 @@ per key.
   other record. In a FIFO queue a message group runs in order and stops at its first
   failure: the rest of that group is reported failed, unprocessed.
 * **Failures:** ``batchItemFailures`` lists the ``messageId`` of exactly the failed
-  messages; Lambda deletes the others. A malformed message is a reported failure with a ``rejected
-  record`` log line, and reaches the dead-letter queue after ``maxReceiveCount`` receives.
+  messages; Lambda deletes the others. A malformed message is a reported failure with a
+  ``rejected record`` log line, and reaches the dead-letter queue after
+  ``maxReceiveCount`` receives.
 """
 
 from __future__ import annotations
