@@ -19,11 +19,17 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lambda_dedup.batch import KeyedBatchProcessor, item_identifier
+from lambda_dedup import config
+from lambda_dedup.batch import (
+    DEFAULT_MAX_WORKERS,
+    KeyedBatchProcessor,
+    OrderingKey,
+    item_identifier,
+)
 from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.exceptions import (
     InvalidEventError,
@@ -47,16 +53,26 @@ METRICS = (
 def run_batch(
     event: dict[str, Any],
     context: LambdaContext,
-    processor: KeyedBatchProcessor,
     apply: Callable[[Any], Outcome[Any]],
     *,
     source: str,
+    event_type: EventType,
+    ordering_key: OrderingKey,
+    stop_on_failure: bool,
 ) -> PartialItemFailureResponse:
     """Run ``apply`` on every record of ``event``; return the partial batch response.
 
     ``apply`` takes the record's Powertools data class and returns the deduplicator's
-    outcome; any exception it raises makes the record a reported failure.
+    outcome; any exception it raises makes the record a reported failure. Records run on
+    a :class:`KeyedBatchProcessor` with ``ordering_key`` and ``stop_on_failure``, on
+    ``BATCH_MAX_WORKERS`` threads (default 10).
     """
+    processor = KeyedBatchProcessor(
+        event_type,
+        ordering_key,
+        stop_on_failure=stop_on_failure,
+        max_workers=config.batch_workers(DEFAULT_MAX_WORKERS),
+    )
 
     def describe(data: Any) -> dict[str, Any]:
         record_id = item_identifier(data.raw_event, processor.event_type)

@@ -26,7 +26,6 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambda_dedup import config, effects
-from lambda_dedup.batch import DEFAULT_MAX_WORKERS, KeyedBatchProcessor
 from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.exceptions import InvalidEventError
 from lambda_dedup.handlers._batch import run_batch
@@ -102,12 +101,6 @@ def audit_item(record: DynamoDBRecord) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     dedup = deduplicator(NAMESPACE)
     table = config.required(config.AUDIT_TABLE_ENV)
-    processor = KeyedBatchProcessor(
-        EventType.DynamoDBStreams,
-        ordering_key,
-        stop_on_failure=True,
-        max_workers=config.batch_workers(DEFAULT_MAX_WORKERS),
-    )
 
     def apply(record: DynamoDBRecord) -> Outcome[Any]:
         item = audit_item(record)
@@ -115,4 +108,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
         payload = {name: item.get(name) for name in CHANGE}
         return dedup.transact_once(item["id"], [effects.put(table, item)], payload=payload)
 
-    return run_batch(event, context, processor, apply, source="dynamodb-stream")
+    return run_batch(
+        event,
+        context,
+        apply,
+        source="dynamodb-stream",
+        event_type=EventType.DynamoDBStreams,
+        ordering_key=ordering_key,
+        stop_on_failure=True,
+    )

@@ -28,7 +28,6 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambda_dedup import config, effects
-from lambda_dedup.batch import DEFAULT_MAX_WORKERS, KeyedBatchProcessor
 from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.domain import parse_activity, parse_json
 from lambda_dedup.exceptions import InvalidEventError
@@ -60,12 +59,6 @@ def parse_record(record: KinesisStreamRecord) -> tuple[str, dict[str, Any]]:
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     dedup = deduplicator(NAMESPACE)
     table = config.required(config.COUNTERS_TABLE_ENV)
-    processor = KeyedBatchProcessor(
-        EventType.KinesisDataStreams,
-        ordering_key,
-        stop_on_failure=True,
-        max_workers=config.batch_workers(DEFAULT_MAX_WORKERS),
-    )
 
     def apply(record: KinesisStreamRecord) -> Outcome[Any]:
         key, activity = parse_record(record)
@@ -74,4 +67,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
             key, [effects.increment(table, counter, COUNTER)], payload=activity
         )
 
-    return run_batch(event, context, processor, apply, source="kinesis")
+    return run_batch(
+        event,
+        context,
+        apply,
+        source="kinesis",
+        event_type=EventType.KinesisDataStreams,
+        ordering_key=ordering_key,
+        stop_on_failure=True,
+    )

@@ -31,7 +31,6 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambda_dedup import config, effects
-from lambda_dedup.batch import DEFAULT_MAX_WORKERS, KeyedBatchProcessor
 from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.domain import parse_json, parse_profile
 from lambda_dedup.exceptions import InvalidEventError
@@ -99,15 +98,17 @@ def parse_message(record: SQSRecord) -> tuple[str, dict[str, Any]]:
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     dedup = deduplicator(NAMESPACE)
     table = config.required(config.PROFILES_TABLE_ENV)
-    processor = KeyedBatchProcessor(
-        EventType.SQS,
-        ordering_key,
-        stop_on_failure=is_fifo(event),
-        max_workers=config.batch_workers(DEFAULT_MAX_WORKERS),
-    )
 
     def apply(record: SQSRecord) -> Outcome[Any]:
         key, profile = parse_message(record)
         return dedup.transact_once(key, [effects.put(table, profile)], payload=profile)
 
-    return run_batch(event, context, processor, apply, source="sqs")
+    return run_batch(
+        event,
+        context,
+        apply,
+        source="sqs",
+        event_type=EventType.SQS,
+        ordering_key=ordering_key,
+        stop_on_failure=is_fifo(event),
+    )
