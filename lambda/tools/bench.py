@@ -106,9 +106,7 @@ class Variant:
         self.name = name
         self.client = _client(server)
         self.calls: Counter[str] = Counter()
-        self.client.meta.events.register(
-            "before-call.dynamodb", lambda model, **_: self.calls.update([model.name])
-        )
+        _count_requests(self.client, self.calls)
         self.handle = build(self.client)
 
     def run(self, events: list[dict[str, Any]]) -> Measure:
@@ -117,6 +115,13 @@ class Variant:
         for event in events:
             self.handle(event)
         return Measure(len(events), Counter(self.calls), time.process_time_ns() - started)
+
+
+def _count_requests(client: Any, calls: Counter[str]) -> None:
+    """Count every DynamoDB API call ``client`` makes, by operation, into ``calls``."""
+    client.meta.events.register(
+        "before-call.dynamodb", lambda model, **_: calls.update([model.name])
+    )
 
 
 def _client(server: emulator_tool.Emulator) -> Any:
@@ -343,9 +348,7 @@ def _ours_batch(options: dict[str, Any], workers: int, calls: Counter[str]) -> I
     _runtime.logger.setLevel("WARNING")  # its per-batch summary line would flood the report
     with _environment(environment):
         _runtime.reset()  # a new client, for this endpoint
-        _runtime.store().client.meta.events.register(
-            "before-call.dynamodb", lambda model, **_: calls.update([model.name])
-        )
+        _count_requests(_runtime.store().client, calls)
 
     def invoke(event: dict[str, Any]) -> Any:
         with _environment(environment):
@@ -357,9 +360,7 @@ def _ours_batch(options: dict[str, Any], workers: int, calls: Counter[str]) -> I
 def _powertools_batch(options: dict[str, Any], calls: Counter[str]) -> Invoke:
     """Powertools' documented batch + idempotency integration, with the same effect."""
     client = boto3.client("dynamodb", config=DEFAULT_BOTO_CONFIG, **options)
-    client.meta.events.register(
-        "before-call.dynamodb", lambda model, **_: calls.update([model.name])
-    )
+    _count_requests(client, calls)
     processor = BatchProcessor(event_type=EventType.SQS)
     persistence = DynamoDBPersistenceLayer(TABLE, boto3_client=client, expiry_attr="expires_at")
     config = IdempotencyConfig(

@@ -71,6 +71,11 @@ class Plan:
         policy: dict[str, Any] = json.loads(role_policy["policy"])
         return policy
 
+    def role_policy(self, module: str) -> dict[str, dict[str, Any]]:
+        """The statements, by Sid, of ``module.<module>.aws_iam_role_policy.this[0]``."""
+        values = self.by_address(f"module.{module}.aws_iam_role_policy.this[0]")
+        return statements(self.policy(values))
+
 
 def statements(policy: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """A policy's statements by Sid, with Action and Resource always as sorted lists."""

@@ -11,7 +11,7 @@ from support.module_calls import (
     QUEUE_ARN,
     TOPIC_ARN,
 )
-from support.plan import Plan, TerraformRuns, statements
+from support.plan import Plan, TerraformRuns
 
 
 @pytest.fixture(scope="module")
@@ -23,29 +23,24 @@ def _function(plan: Plan, call: str) -> dict[str, object]:
     return plan.by_address(f"module.{call}.aws_lambda_function.this[0]")
 
 
-def _policy(plan: Plan, call: str) -> dict[str, dict[str, object]]:
-    role_policy = plan.by_address(f"module.{call}.aws_iam_role_policy.this[0]")
-    return statements(plan.policy(role_policy))
-
-
 def test_sqs_dead_letter_queue_is_wired_and_may_be_sent_to(plan: Plan) -> None:
     assert _function(plan, "with_sqs_dead_letter")["dead_letter_config"] == [
         {"target_arn": QUEUE_ARN}
     ]
-    policy = _policy(plan, "with_sqs_dead_letter")
+    policy = plan.role_policy("with_sqs_dead_letter")
     assert policy["DeadLetter"]["Action"] == ["sqs:SendMessage"]
     assert policy["DeadLetter"]["Resource"] == [QUEUE_ARN]
 
 
 def test_sns_dead_letter_topic_may_be_published_to(plan: Plan) -> None:
-    policy = _policy(plan, "with_sns_dead_letter")
+    policy = plan.role_policy("with_sns_dead_letter")
     assert policy["DeadLetter"]["Action"] == ["sns:Publish"]
     assert policy["DeadLetter"]["Resource"] == [TOPIC_ARN]
 
 
 def test_optional_statements_appear_only_when_asked_for(plan: Plan) -> None:
     # The SNS call sets a dead-letter target only: no KMS, no extra statements, unreserved.
-    assert set(_policy(plan, "with_sns_dead_letter")) == {
+    assert set(plan.role_policy("with_sns_dead_letter")) == {
         "WriteOwnLogs",
         "WriteTraces",
         "IdempotencyTable",
@@ -58,7 +53,7 @@ def test_reserved_concurrency_kms_and_extra_statements(plan: Plan) -> None:
     function = _function(plan, "with_sqs_dead_letter")
     assert function["reserved_concurrent_executions"] == 3
     assert function["kms_key_arn"] == KMS_KEY_ARN
-    policy = _policy(plan, "with_sqs_dead_letter")
+    policy = plan.role_policy("with_sqs_dead_letter")
     assert policy["DecryptEnvironment"]["Action"] == ["kms:Decrypt"]
     assert policy["DecryptEnvironment"]["Resource"] == [KMS_KEY_ARN]
     assert policy["ReadOrders"]["Action"] == ["dynamodb:GetItem"]

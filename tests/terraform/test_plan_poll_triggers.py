@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from support.plan import Plan, statements
+from support.plan import Plan
 
 ACCOUNT = "123456789012"  # moto's account
 REGION = "us-east-1"
@@ -48,10 +48,6 @@ TRIGGERS = {
 
 def _mapping(plan: Plan, trigger: str) -> dict[str, Any]:
     return plan.by_address(f"module.{trigger}.aws_lambda_event_source_mapping.this[0]")
-
-
-def _trigger_policy(plan: Plan, trigger: str) -> dict[str, dict[str, Any]]:
-    return statements(plan.policy(plan.by_address(f"module.{trigger}.aws_iam_role_policy.this[0]")))
 
 
 def _unknown(plan: Plan, address: str) -> dict[str, Any]:
@@ -111,8 +107,7 @@ def test_every_mapping_reports_batch_item_failures(root_plan: Plan, trigger: str
 def test_each_function_may_write_only_its_effect_table(
     root_plan: Plan, function_module: str, sid: str, action: str, table: str
 ) -> None:
-    role_policy = root_plan.by_address(f"module.{function_module}.aws_iam_role_policy.this[0]")
-    policy = statements(root_plan.policy(role_policy))
+    policy = root_plan.role_policy(function_module)
     assert set(policy) == {"WriteOwnLogs", "WriteTraces", "IdempotencyTable", sid}
     assert (policy[sid]["Action"], policy[sid]["Resource"]) == ([action], [f"{TABLE}/{table}"])
 
@@ -150,7 +145,7 @@ def test_sqs_mapping_settings(root_plan: Plan) -> None:
 
 
 def test_sqs_role_may_only_consume_its_queue(root_plan: Plan) -> None:
-    policy = _trigger_policy(root_plan, "sqs_trigger")
+    policy = root_plan.role_policy("sqs_trigger")
     assert policy == {
         "ConsumeQueue": {
             "Sid": "ConsumeQueue",
@@ -223,7 +218,7 @@ def test_kinesis_mapping_reads_the_stream(root_plan: Plan) -> None:
 
 
 def test_kinesis_role_may_read_the_stream_and_send_failures(root_plan: Plan) -> None:
-    policy = _trigger_policy(root_plan, "kinesis_trigger")
+    policy = root_plan.role_policy("kinesis_trigger")
     assert set(policy) == {"ReadStream", "SendFailureRecords"}
     assert policy["ReadStream"]["Action"] == [
         "kinesis:DescribeStream",

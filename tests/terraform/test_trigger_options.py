@@ -20,7 +20,7 @@ from support.module_calls import (
     QUEUE_ARN,
     TOPIC_ARN,
 )
-from support.plan import Plan, TerraformRuns, statements
+from support.plan import Plan, TerraformRuns
 
 SQS = "arn:aws:sqs:us-east-1:123456789012"
 
@@ -36,10 +36,6 @@ def _values(plan: Plan, call: str, resource: str) -> dict[str, Any]:
 
 def _mapping(plan: Plan, call: str) -> dict[str, Any]:
     return _values(plan, call, "aws_lambda_event_source_mapping.this[0]")
-
-
-def _policy(plan: Plan, call: str) -> dict[str, dict[str, Any]]:
-    return statements(plan.policy(_values(plan, call, "aws_iam_role_policy.this[0]")))
 
 
 def _created(plan: Plan, call: str) -> set[str]:
@@ -80,7 +76,7 @@ def test_fifo_mapping_has_no_batching_window_and_keeps_concurrency_and_filters(
 
 
 def test_a_customer_key_adds_decrypt_on_that_key_only(plan: Plan) -> None:
-    policy = _policy(plan, "sqs_fifo")
+    policy = plan.role_policy("sqs_fifo")
     assert set(policy) == {"ConsumeQueue", "DecryptMessages"}
     assert policy["ConsumeQueue"]["Resource"] == [f"{SQS}:fifo-jobs.fifo"]
     assert policy["DecryptMessages"]["Action"] == ["kms:Decrypt"]
@@ -95,7 +91,7 @@ def test_an_existing_queue_is_consumed_and_nothing_is_created_for_it(plan: Plan)
     mapping = _mapping(plan, "sqs_existing")
     assert (mapping["event_source_arn"], mapping["batch_size"]) == (JOBS_QUEUE_ARN, 5)
     assert mapping["enabled"] is False
-    assert _policy(plan, "sqs_existing")["ConsumeQueue"]["Resource"] == [JOBS_QUEUE_ARN]
+    assert plan.role_policy("sqs_existing")["ConsumeQueue"]["Resource"] == [JOBS_QUEUE_ARN]
     assert plan.output("sqs_existing_queue_arn") == JOBS_QUEUE_ARN
     assert plan.output("sqs_existing_fifo") is True  # from the ARN's .fifo suffix
     assert plan.output("sqs_existing_queue_url") is None
@@ -124,7 +120,7 @@ def test_an_existing_stream_with_a_topic_destination_and_a_customer_key(plan: Pl
     assert mapping["maximum_retry_attempts"] == 2
     assert mapping["maximum_record_age_in_seconds"] == 600
     assert mapping["destination_config"] == [{"on_failure": [{"destination_arn": TOPIC_ARN}]}]
-    policy = _policy(plan, "kinesis_existing")
+    policy = plan.role_policy("kinesis_existing")
     assert set(policy) == {"ReadStream", "SendFailureRecords", "DecryptRecords"}
     assert policy["ReadStream"]["Resource"] == [CLICKS_STREAM_ARN]
     assert policy["SendFailureRecords"]["Action"] == ["sns:Publish"]
@@ -155,7 +151,7 @@ def test_an_existing_stream_is_read_with_exactly_its_arn_and_filtered(plan: Plan
     assert mapping["starting_position"] == "LATEST"
     assert mapping["filter_criteria"] == [{"filter": [{"pattern": '{"eventName":["INSERT"]}'}]}]
     assert mapping["destination_config"] == [{"on_failure": [{"destination_arn": QUEUE_ARN}]}]
-    policy = _policy(plan, "dynamodb_existing")
+    policy = plan.role_policy("dynamodb_existing")
     assert policy["ReadStream"]["Action"] == [
         "dynamodb:DescribeStream",
         "dynamodb:GetRecords",
