@@ -81,19 +81,6 @@ resource "aws_dynamodb_resource_policy" "this" {
   policy       = data.aws_iam_policy_document.table_tls_only[0].json
 }
 
-# Where Lambda sends the description of a batch it gave up on (shard, sequence range):
-# the records themselves stay readable in the stream for 24 hours.
-resource "aws_sqs_queue" "on_failure" {
-  count = local.create_destination ? 1 : 0
-
-  name                      = local.failure_queue_name
-  message_retention_seconds = 1209600
-  sqs_managed_sse_enabled   = true
-  policy                    = data.aws_iam_policy_document.queue_tls_only[0].json
-
-  tags = var.tags
-}
-
 data "aws_iam_policy_document" "queue_tls_only" {
   count = local.create_destination ? 1 : 0
 
@@ -116,9 +103,21 @@ data "aws_iam_policy_document" "queue_tls_only" {
   }
 }
 
+# Where Lambda sends the description of a batch it gave up on (shard, sequence range):
+# the records themselves stay readable in the stream for 24 hours.
+resource "aws_sqs_queue" "on_failure" {
+  count = local.create_destination ? 1 : 0
+
+  name                      = local.failure_queue_name
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+  policy                    = data.aws_iam_policy_document.queue_tls_only[0].json
+
+  tags = var.tags
+}
+
 data "aws_iam_policy_document" "this" {
   count = var.create ? 1 : 0
-
 
   statement {
     # What Lambda's poller needs on the stream (as in AWS's own example policy).

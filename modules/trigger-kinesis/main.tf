@@ -40,19 +40,6 @@ resource "aws_kinesis_stream" "this" {
   }
 }
 
-# Where Lambda sends the description of a batch it gave up on (shard, sequence range):
-# the records themselves stay readable in the stream until its retention ends.
-resource "aws_sqs_queue" "on_failure" {
-  count = local.create_destination ? 1 : 0
-
-  name                      = local.failure_queue_name
-  message_retention_seconds = 1209600
-  sqs_managed_sse_enabled   = true
-  policy                    = data.aws_iam_policy_document.tls_only[0].json
-
-  tags = var.tags
-}
-
 data "aws_iam_policy_document" "tls_only" {
   count = local.create_destination ? 1 : 0
 
@@ -75,9 +62,21 @@ data "aws_iam_policy_document" "tls_only" {
   }
 }
 
+# Where Lambda sends the description of a batch it gave up on (shard, sequence range):
+# the records themselves stay readable in the stream until its retention ends.
+resource "aws_sqs_queue" "on_failure" {
+  count = local.create_destination ? 1 : 0
+
+  name                      = local.failure_queue_name
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+  policy                    = data.aws_iam_policy_document.tls_only[0].json
+
+  tags = var.tags
+}
+
 data "aws_iam_policy_document" "this" {
   count = var.create ? 1 : 0
-
 
   statement {
     # What Lambda's poller needs to read the stream with a shared-throughput iterator.

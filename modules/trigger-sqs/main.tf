@@ -86,7 +86,6 @@ resource "aws_sqs_queue" "this" {
 data "aws_iam_policy_document" "this" {
   count = var.create ? 1 : 0
 
-
   statement {
     # What Lambda's poller needs on the queue, and nothing else.
     sid = "ConsumeQueue"
