@@ -32,7 +32,13 @@ TABLE = "dedup-test"
 PROFILES = "profiles-test"
 COUNTERS = "counters-test"
 AUDIT = "audit-test"
-DOMAIN_TABLES = {PROFILES: ("user_id",), COUNTERS: ("user_id", "type"), AUDIT: ("id",)}
+INSTANCE_STATES = "instance-states-test"
+DOMAIN_TABLES = {
+    PROFILES: ("user_id",),
+    COUNTERS: ("user_id", "type"),
+    AUDIT: ("id",),
+    INSTANCE_STATES: ("instance_id", "changed_at"),
+}
 """The reference domain's tables and their keys, as the root module creates them."""
 
 
@@ -130,6 +136,7 @@ def domain_env(handler_env: str, dynamodb: DynamoDBClient, monkeypatch: pytest.M
     monkeypatch.setenv("PROFILES_TABLE_NAME", PROFILES)
     monkeypatch.setenv("COUNTERS_TABLE_NAME", COUNTERS)
     monkeypatch.setenv("AUDIT_TABLE_NAME", AUDIT)
+    monkeypatch.setenv("INSTANCE_STATES_TABLE_NAME", INSTANCE_STATES)
     return handler_env
 
 

@@ -19,7 +19,7 @@ Example::
 
 from __future__ import annotations
 
-from lambda_dedup import domain, effects
+from lambda_dedup import domain, effects, senders
 from lambda_dedup.batch import KeyedBatchProcessor
 from lambda_dedup.config import Settings
 from lambda_dedup.deduplicator import (
@@ -82,4 +82,5 @@ __all__ = [
     "effects",
     "fingerprint",
     "record_id",
+    "senders",
 ]

@@ -30,12 +30,13 @@ MAX_PROFILE_BYTES = 64 * 1024
 """A profile larger than this (as JSON) is rejected; DynamoDB's item limit is 400 KB."""
 
 
-def parse_json(text: str | bytes, what: str) -> Any:
-    """Decode JSON text; anything else is an :class:`InvalidEventError` about ``what``."""
+def parse_json(text: str | bytes, what: str, field: str | None = None) -> Any:
+    """Decode JSON text; anything else is an :class:`InvalidEventError` about ``what``
+    (naming ``field``, if given)."""
     try:
         return json.loads(text)
     except (TypeError, ValueError) as error:
-        raise InvalidEventError(f"{what} is not valid JSON: {error}") from error
+        raise InvalidEventError(f"{what} is not valid JSON: {error}", field) from error
 
 
 def _string(value: dict[str, Any], field: str, limit: int, *, required: bool = True) -> str | None:

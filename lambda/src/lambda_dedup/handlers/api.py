@@ -1,0 +1,252 @@
+"""API Gateway (HTTP API, payload 2.0): profiles, created once per ``Idempotency-Key``.
+
+Routes:
+
+* ``POST /profiles`` creates a profile (:mod:`lambda_dedup.domain`) if its ``user_id`` is
+  new: ``201`` with the stored profile and its ``created_at``, else ``409 profile_exists``.
+* ``GET /profiles/{user_id}`` reads one: ``200``, or ``404 not_found``.
+
+``POST`` requires an ``Idempotency-Key`` header (a token or a quoted string of 1-255
+visible ASCII characters, no comma), as the IETF httpapi draft and Stripe specify it:
+
+==========================================  ================================================
+first request with a key                    handled; its status and body are stored
+retry: same key, same payload               the stored status and byte-identical body, with
+                                            ``Idempotent-Replayed: true``
+same key, different payload                 ``422 idempotency_key_reused``
+retry while the first is still in flight    ``409 request_in_progress``, with ``Retry-After``
+no key                                      ``400 idempotency_key_missing``
+invalid JSON or an invalid profile          ``400 invalid_request``, naming the field
+==========================================  ================================================
+
+Keys are scoped to the caller -- the IAM principal or the JWT's issuer and subject when the
+route has an authorizer, one shared scope when it has none -- so that one client never
+receives another's stored response. A request that fails validation stores nothing. The
+request runs in claim mode, leased for the invocation's remaining time; a DynamoDB error
+releases the claim and answers ``503`` with ``Retry-After``, so that the client retries
+with the same key. Every error is a JSON body ``{"error": {"code", "message", "field"?}}``;
+no client error is a 500 and no response carries a stack trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from urllib.parse import quote
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
+
+from lambda_dedup import config, effects
+from lambda_dedup.deduplicator import Claim
+from lambda_dedup.domain import parse_json, parse_profile
+from lambda_dedup.exceptions import (
+    AlreadyInProgressError,
+    InvalidEventError,
+    LeaseLostError,
+    PayloadMismatchError,
+)
+from lambda_dedup.handlers._runtime import deduplicator, logger, metrics, store
+from lambda_dedup.keys import canonical_json
+
+NAMESPACE = "api-profiles"
+KEY_HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_PATTERN = re.compile(r"^[\x21-\x2b\x2d-\x7e]{1,255}$")
+"""Visible ASCII but ``,``: API Gateway joins repeated headers with commas."""
+CREATED_BY = "created_by_request"
+"""Profile attribute naming the request that created it; never returned to clients."""
+JSON = "application/json"
+
+app = APIGatewayHttpResolver()
+_deserializer = TypeDeserializer()
+
+
+def error(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[str]:
+    """A JSON error response: ``{"error": {"code", "message", "field"?}}``."""
+    detail = {"code": code, "message": message}
+    if field is not None:
+        detail["field"] = field
+    return Response(status, JSON, canonical_json({"error": detail}), headers=headers)
+
+
+def caller(event: dict[str, Any]) -> str:
+    """Who sent the request: the IAM principal, the JWT issuer and subject, or anonymous."""
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    claims = (authorizer.get("jwt") or {}).get("claims") or {}
+    if claims.get("sub"):
+        return f"jwt:{claims.get('iss', '')} {claims['sub']}"
+    iam = authorizer.get("iam") or {}
+    principal = iam.get("userArn") or iam.get("callerId")
+    if principal:
+        return f"iam:{principal}"
+    return "anonymous"
+
+
+def idempotency_key(headers: dict[str, str]) -> str | None:
+    """The request's key, unquoted (the draft's structured-field string); ``None`` if absent."""
+    value = next((v for k, v in headers.items() if k.lower() == KEY_HEADER.lower()), None)
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]
+    if not KEY_PATTERN.fullmatch(value):
+        raise InvalidEventError(
+            f"{KEY_HEADER} must be 1-255 visible ASCII characters without ','", KEY_HEADER
+        )
+    return value
+
+
+def _public(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in item.items() if name != CREATED_BY}
+
+
+def _created(item: dict[str, Any]) -> dict[str, Any]:
+    location = f"/profiles/{quote(item['user_id'], safe='')}"
+    return {"status": 201, "body": canonical_json(_public(item)), "headers": {"Location": location}}
+
+
+def create_profile(profile: dict[str, Any], request: str) -> dict[str, Any]:
+    """Write ``profile`` if its ``user_id`` is new; return the response to store.
+
+    If the profile exists because this very request (``request``, its record id) wrote it
+    before its claim was lost, the original ``201`` is rebuilt from the stored item.
+    """
+    table = config.required(config.PROFILES_TABLE_ENV)
+    created_at = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+    item = {**profile, "created_at": created_at, CREATED_BY: request}
+    try:
+        store().client.put_item(
+            TableName=table,
+            Item=effects.serialize(item),
+            ConditionExpression="attribute_not_exists(user_id)",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as failure:
+        if failure.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        stored: dict[str, Any] = failure.response.get("Item") or {}  # type: ignore[assignment]
+        old = {k: _deserializer.deserialize(v) for k, v in stored.items()}
+        if old.get(CREATED_BY) == request:
+            return _created(old)
+        response = error(409, "profile_exists", f"profile {profile['user_id']!r} already exists")
+        return {"status": response.status_code, "body": response.body, "headers": {}}
+    return _created(item)
+
+
+@app.post("/profiles")
+def post_profile() -> Response[str]:
+    event = app.current_event
+    key = idempotency_key(event.headers or {})
+    if key is None:
+        return error(
+            400, "idempotency_key_missing", f"POST needs an {KEY_HEADER} header", field=KEY_HEADER
+        )
+    profile = parse_profile(parse_json(event.decoded_body or "", "the request body", "body"))
+    dedup = deduplicator(NAMESPACE)
+    scoped = f"{quote(caller(event.raw_event), safe='')}/{quote(key, safe='')}"
+    request = dedup.record_id(scoped)
+
+    def work(claim: Claim) -> dict[str, Any]:
+        return create_profile(profile, request)
+
+    outcome = dedup.run_once(
+        scoped,
+        work,
+        payload={"route": "POST /profiles", "profile": profile},
+        lease_ms=app.lambda_context.get_remaining_time_in_millis(),
+    )
+    stored: dict[str, Any] = outcome.result
+    headers = dict(stored.get("headers") or {})
+    if outcome.duplicate:
+        headers[REPLAYED_HEADER] = "true"
+    return Response(stored["status"], JSON, stored["body"], headers=headers)
+
+
+@app.get("/profiles/<user_id>")
+def get_profile(user_id: str) -> Response[str]:
+    table = config.required(config.PROFILES_TABLE_ENV)
+    found = store().client.get_item(
+        TableName=table, Key=effects.serialize({"user_id": user_id}), ConsistentRead=True
+    )
+    if "Item" not in found:
+        return error(404, "not_found", f"no profile {user_id!r}")
+    item = {k: _deserializer.deserialize(v) for k, v in found["Item"].items()}
+    return Response(200, JSON, canonical_json(_public(item)))
+
+
+@app.not_found
+def not_found(_: NotFoundError) -> Response[str]:
+    event = app.current_event
+    return error(404, "not_found", f"no route {event.request_context.http.method} {event.path}")
+
+
+@app.exception_handler(InvalidEventError)  # type: ignore[untyped-decorator]
+def invalid_request(failure: InvalidEventError) -> Response[str]:
+    logger.info("rejected request", extra={"reason": str(failure), "field": failure.field})
+    return error(400, "invalid_request", str(failure), field=failure.field)
+
+
+@app.exception_handler(PayloadMismatchError)  # type: ignore[untyped-decorator]
+def key_reused(failure: PayloadMismatchError) -> Response[str]:
+    logger.info("rejected request", extra={"reason": str(failure), "field": KEY_HEADER})
+    message = f"this {KEY_HEADER} was already used with a different request"
+    return error(422, "idempotency_key_reused", message, field=KEY_HEADER)
+
+
+@app.exception_handler([AlreadyInProgressError, LeaseLostError])  # type: ignore[untyped-decorator]
+def in_progress(failure: AlreadyInProgressError | LeaseLostError) -> Response[str]:
+    retry_ms = getattr(failure, "retry_after_ms", 1000)
+    seconds = max(1, -(-retry_ms // 1000))
+    logger.info("request in progress", extra={"reason": str(failure)})
+    message = f"a request with this {KEY_HEADER} is still being processed; retry later"
+    return error(409, "request_in_progress", message, headers={"Retry-After": str(seconds)})
+
+
+@app.exception_handler(ClientError)  # type: ignore[untyped-decorator]
+def unavailable(failure: ClientError) -> Response[str]:
+    logger.warning("request failed", extra={"reason": str(failure)}, exc_info=True)
+    message = "the request could not be completed; retry it with the same key"
+    return error(503, "service_unavailable", message, headers={"Retry-After": "1"})
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def internal(failure: Exception) -> Response[str]:
+    logger.exception("request crashed", extra={"reason": f"{type(failure).__name__}: {failure}"})
+    return error(500, "internal_error", "the request could not be completed")
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    response = app.resolve(event, context)
+    status = int(response["statusCode"])
+    replayed = (response.get("headers") or {}).get(REPLAYED_HEADER) == "true"
+    name = (
+        "IdempotentReplays"
+        if replayed
+        else "RequestsSucceeded"
+        if status < 400
+        else "ClientErrors"
+        if status < 500
+        else "ServerErrors"
+    )
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    logger.info(
+        "request handled",
+        extra={"route": event.get("routeKey"), "status": status, "replayed": replayed},
+    )
+    return response
