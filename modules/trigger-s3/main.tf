@@ -1,0 +1,267 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  create_bucket      = var.create && var.create_bucket
+  create_destination = var.create && var.create_on_failure_queue
+  partition          = data.aws_partition.current.partition
+  account_id         = data.aws_caller_identity.current.account_id
+  where              = "${data.aws_region.current.id}:${local.account_id}"
+  failure_queue_name = "${var.name}-failures"
+
+  # ARNs built from known parts (names are references, so that dependents wait for the
+  # resources): the IAM policy and the permission are then known at plan time.
+  bucket_name     = local.create_bucket ? try(aws_s3_bucket.this[0].bucket, null) : var.bucket_name
+  bucket_arn      = try("arn:${local.partition}:s3:::${local.bucket_name}", null)
+  function_arn    = "arn:${local.partition}:lambda:${local.where}:function:${coalesce(var.function_name, "-")}"
+  destination_arn = var.create_on_failure_queue ? try("arn:${local.partition}:sqs:${local.where}:${aws_sqs_queue.on_failure[0].name}", null) : var.on_failure_destination_arn
+  # Lambda sends failed invocations to an SQS queue or an SNS topic.
+  destination_action = try(split(":", local.destination_arn)[2] == "sns" ? "sns:Publish" : "sqs:SendMessage", null)
+}
+
+# ---------------------------------------------------------------------------------------
+# The bucket: versioned, encrypted, private, TLS only.
+
+resource "aws_s3_bucket" "this" {
+  #checkov:skip=CKV_AWS_18:Access logging needs a separate log bucket, which is the caller's choice; CloudTrail data events cover object access.
+  #checkov:skip=CKV_AWS_144:Cross-region replication is a disaster-recovery choice outside a trigger module.
+  #checkov:skip=CKV2_AWS_62:The bucket's event notification is aws_s3_bucket_notification.this, a separate resource checkov does not link.
+  count = local.create_bucket ? 1 : 0
+
+  bucket        = var.bucket_name
+  force_destroy = var.force_destroy
+
+  tags = var.tags
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  count = local.create_bucket ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
+
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  count = local.create_bucket ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
+
+  rule {
+    # SSE-KMS with the AWS managed key aws/s3, or the caller's key.
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = var.kms_key_arn
+    }
+    bucket_key_enabled = true
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  count = local.create_bucket ? 1 : 0
+
+  bucket                  = aws_s3_bucket.this[0].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  count = local.create_bucket ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced"
+  }
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  count = local.create_bucket ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
+
+  rule {
+    id     = "expire-noncurrent-versions"
+    status = "Enabled"
+
+    filter {}
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_expiration_days
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 7
+    }
+  }
+
+  # Versioning must be on before S3 accepts noncurrent-version rules.
+  depends_on = [aws_s3_bucket_versioning.this]
+}
+
+data "aws_iam_policy_document" "bucket" {
+  count = local.create_bucket ? 1 : 0
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = [local.bucket_arn, "${local.bucket_arn}/*"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_s3_bucket_policy" "this" {
+  count = local.create_bucket ? 1 : 0
+
+  bucket = aws_s3_bucket.this[0].id
+  policy = data.aws_iam_policy_document.bucket[0].json
+
+  # S3 refuses a policy while the public access block is being changed.
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+# ---------------------------------------------------------------------------------------
+# Failure handling: Lambda retries an asynchronous invocation up to maximum_retry_attempts
+# times, then sends the invocation record (with the S3 event) to the destination.
+
+data "aws_iam_policy_document" "tls_only" {
+  count = local.create_destination ? 1 : 0
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = ["arn:${local.partition}:sqs:${local.where}:${local.failure_queue_name}"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sqs_queue" "on_failure" {
+  count = local.create_destination ? 1 : 0
+
+  name                      = local.failure_queue_name
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+  policy                    = data.aws_iam_policy_document.tls_only[0].json
+
+  tags = var.tags
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  count = var.create ? 1 : 0
+
+  function_name                = var.function_name
+  maximum_retry_attempts       = var.maximum_retry_attempts
+  maximum_event_age_in_seconds = var.maximum_event_age_in_seconds
+
+  destination_config {
+    on_failure {
+      destination = local.destination_arn
+    }
+  }
+
+  # Lambda checks the role's access to the destination when the config is saved.
+  depends_on = [aws_iam_role_policy.this]
+
+  lifecycle {
+    precondition {
+      condition     = var.create_on_failure_queue == (var.on_failure_destination_arn == null)
+      error_message = "Set on_failure_destination_arn when create_on_failure_queue is false, and only then."
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# The function's access: read the notified objects, send failures.
+
+data "aws_iam_policy_document" "this" {
+  count = var.create ? 1 : 0
+
+  statement {
+    # GetObjectVersion: the handler reads exactly the version the event names.
+    sid       = "ReadObjects"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${local.bucket_arn}/${var.filter_prefix == null ? "" : var.filter_prefix}*"]
+  }
+
+  statement {
+    sid       = "SendFailedEvents"
+    actions   = compact([local.destination_action])
+    resources = compact([local.destination_arn])
+  }
+
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+
+    content {
+      sid       = "DecryptObjects"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  count = var.create ? 1 : 0
+
+  name   = "${var.function_name}-s3"
+  role   = var.role_name
+  policy = data.aws_iam_policy_document.this[0].json
+}
+
+# ---------------------------------------------------------------------------------------
+# The wiring: S3 may invoke the function for this bucket only, from this account only.
+
+resource "aws_lambda_permission" "this" {
+  count = var.create ? 1 : 0
+
+  statement_id   = "AllowS3-${var.name}"
+  action         = "lambda:InvokeFunction"
+  function_name  = var.function_name
+  principal      = "s3.amazonaws.com"
+  source_arn     = local.bucket_arn
+  source_account = local.account_id
+}
+
+resource "aws_s3_bucket_notification" "this" {
+  count = var.create ? 1 : 0
+
+  bucket = local.bucket_name
+
+  lambda_function {
+    id                  = var.name
+    lambda_function_arn = local.function_arn
+    events              = var.events
+    filter_prefix       = var.filter_prefix
+    filter_suffix       = var.filter_suffix
+  }
+
+  # S3 checks that it may invoke the function when the configuration is saved.
+  depends_on = [aws_lambda_permission.this]
+}

@@ -1,0 +1,194 @@
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  create_topic    = var.create && var.create_topic
+  create_queue    = var.create && var.create_dead_letter_queue
+  prefix          = "arn:${data.aws_partition.current.partition}"
+  where           = "${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}"
+  dead_letter_key = "${var.name}-dlq"
+
+  # ARNs built from known parts (names are references, so that dependents wait for the
+  # resources): the policies are then known at plan time and reviewable.
+  topic_arn       = var.create_topic ? try("${local.prefix}:sns:${local.where}:${aws_sns_topic.this[0].name}", null) : var.topic_arn
+  own_topic_arn   = "${local.prefix}:sns:${local.where}:${var.name}"
+  function_arn    = "${local.prefix}:lambda:${local.where}:function:${coalesce(var.function_name, "-")}"
+  dead_letter_arn = var.create_dead_letter_queue ? try("${local.prefix}:sqs:${local.where}:${aws_sqs_queue.dead_letter[0].name}", null) : var.dead_letter_queue_arn
+}
+
+# ---------------------------------------------------------------------------------------
+# The topic: KMS-encrypted, TLS only.
+
+resource "aws_sns_topic" "this" {
+  count = local.create_topic ? 1 : 0
+
+  name              = var.name
+  kms_master_key_id = coalesce(var.kms_key_arn, "alias/aws/sns")
+
+  tags = var.tags
+}
+
+data "aws_iam_policy_document" "topic" {
+  count = local.create_topic ? 1 : 0
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sns:Publish"]
+    resources = [local.own_topic_arn]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "this" {
+  count = local.create_topic ? 1 : 0
+
+  arn    = aws_sns_topic.this[0].arn
+  policy = data.aws_iam_policy_document.topic[0].json
+}
+
+# ---------------------------------------------------------------------------------------
+# One dead-letter queue for both failure paths: SNS puts there the messages it could not
+# deliver to the function (subscription redrive policy), and Lambda the invocation records
+# of the events it gave up on after its retries (on-failure destination).
+
+data "aws_iam_policy_document" "dead_letter" {
+  count = local.create_queue ? 1 : 0
+
+  statement {
+    sid       = "TopicSendsUndeliverable"
+    actions   = ["sqs:SendMessage"]
+    resources = ["${local.prefix}:sqs:${local.where}:${local.dead_letter_key}"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["sns.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = compact([local.topic_arn])
+    }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["sqs:*"]
+    resources = ["${local.prefix}:sqs:${local.where}:${local.dead_letter_key}"]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
+resource "aws_sqs_queue" "dead_letter" {
+  count = local.create_queue ? 1 : 0
+
+  name                      = local.dead_letter_key
+  message_retention_seconds = var.dead_letter_message_retention_seconds
+  sqs_managed_sse_enabled   = true
+  policy                    = data.aws_iam_policy_document.dead_letter[0].json
+
+  tags = var.tags
+}
+
+# ---------------------------------------------------------------------------------------
+# The function's access: send failed events to the dead-letter queue.
+
+data "aws_iam_policy_document" "this" {
+  count = var.create ? 1 : 0
+
+  statement {
+    sid       = "SendFailedEvents"
+    actions   = ["sqs:SendMessage"]
+    resources = compact([local.dead_letter_arn])
+  }
+}
+
+resource "aws_iam_role_policy" "this" {
+  count = var.create ? 1 : 0
+
+  name   = "${var.function_name}-sns"
+  role   = var.role_name
+  policy = data.aws_iam_policy_document.this[0].json
+}
+
+resource "aws_lambda_function_event_invoke_config" "this" {
+  count = var.create ? 1 : 0
+
+  function_name                = var.function_name
+  maximum_retry_attempts       = var.maximum_retry_attempts
+  maximum_event_age_in_seconds = var.maximum_event_age_in_seconds
+
+  destination_config {
+    on_failure {
+      destination = local.dead_letter_arn
+    }
+  }
+
+  # Lambda checks the role's access to the destination when the config is saved.
+  depends_on = [aws_iam_role_policy.this]
+
+  lifecycle {
+    precondition {
+      condition     = var.create_dead_letter_queue == (var.dead_letter_queue_arn == null)
+      error_message = "Set dead_letter_queue_arn when create_dead_letter_queue is false, and only then."
+    }
+  }
+}
+
+# ---------------------------------------------------------------------------------------
+# The wiring: this topic only may invoke the function.
+
+resource "aws_lambda_permission" "this" {
+  count = var.create ? 1 : 0
+
+  statement_id  = "AllowSNS-${var.name}"
+  action        = "lambda:InvokeFunction"
+  function_name = var.function_name
+  principal     = "sns.amazonaws.com"
+  source_arn    = local.topic_arn
+}
+
+resource "aws_sns_topic_subscription" "this" {
+  count = var.create ? 1 : 0
+
+  topic_arn           = local.topic_arn
+  protocol            = "lambda"
+  endpoint            = local.function_arn
+  filter_policy       = var.filter_policy
+  filter_policy_scope = var.filter_policy == null ? null : var.filter_policy_scope
+
+  redrive_policy = jsonencode({ deadLetterTargetArn = local.dead_letter_arn })
+
+  # Failures have somewhere to go before the first message arrives.
+  depends_on = [aws_lambda_permission.this, aws_lambda_function_event_invoke_config.this]
+
+  lifecycle {
+    precondition {
+      condition     = var.create_topic == (var.topic_arn == null)
+      error_message = "Set topic_arn when create_topic is false, and only then."
+    }
+  }
+}
