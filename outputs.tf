@@ -40,7 +40,7 @@ output "audit_table_name" {
 
 output "sqs_function_name" {
   description = "Name of the function that the SQS queue triggers; null when that trigger is off."
-  value       = module.batch_function["sqs"].function_name
+  value       = module.trigger_function["sqs"].function_name
 }
 
 output "sqs_queue_url" {
@@ -65,7 +65,7 @@ output "sqs_dead_letter_queue_arn" {
 
 output "kinesis_function_name" {
   description = "Name of the function that the Kinesis stream triggers; null when that trigger is off."
-  value       = module.batch_function["kinesis"].function_name
+  value       = module.trigger_function["kinesis"].function_name
 }
 
 output "kinesis_stream_name" {
@@ -90,7 +90,7 @@ output "kinesis_failure_destination_arn" {
 
 output "dynamodb_stream_function_name" {
   description = "Name of the function that the profiles table's stream triggers; null when that trigger is off."
-  value       = module.batch_function["dynamodb_stream"].function_name
+  value       = module.trigger_function["dynamodb_stream"].function_name
 }
 
 output "dynamodb_stream_table_name" {
@@ -111,4 +111,104 @@ output "dynamodb_stream_failure_queue_url" {
 output "dynamodb_stream_failure_destination_arn" {
   description = "ARN of the DynamoDB Streams trigger's on-failure destination queue; null when that trigger is off."
   value       = module.dynamodb_stream_trigger.on_failure_destination_arn
+}
+
+output "instance_states_table_name" {
+  description = "Name of the instance states table (keys instance_id and changed_at), written from EventBridge; null when that trigger is off."
+  value       = module.instance_states_table.name
+}
+
+output "api_gateway_function_name" {
+  description = "Name of the function behind the profiles API; null when the API Gateway trigger is off."
+  value       = module.trigger_function["api_gateway"].function_name
+}
+
+output "api_gateway_url" {
+  description = "URL of the profiles API (POST /profiles, GET /profiles/{user_id}), known after apply; null when the API Gateway trigger is off."
+  value       = module.api_gateway_trigger.url
+}
+
+output "api_gateway_api_id" {
+  description = "Id of the profiles HTTP API, known after apply; null when the API Gateway trigger is off."
+  value       = module.api_gateway_trigger.api_id
+}
+
+output "api_gateway_authorization_type" {
+  description = "How the profiles API authorizes callers (AWS_IAM, JWT or NONE); null when the API Gateway trigger is off."
+  value       = module.api_gateway_trigger.authorization_type
+}
+
+output "s3_function_name" {
+  description = "Name of the function that the uploads bucket notifies; null when the S3 trigger is off."
+  value       = module.trigger_function["s3"].function_name
+}
+
+output "s3_bucket_name" {
+  description = "Name of the profile uploads bucket (upload profiles/<anything>.json); null when the S3 trigger is off."
+  value       = module.s3_trigger.bucket_name
+}
+
+output "s3_bucket_arn" {
+  description = "ARN of the profile uploads bucket; null when the S3 trigger is off."
+  value       = module.s3_trigger.bucket_arn
+}
+
+output "s3_failure_queue_url" {
+  description = "URL of the queue that receives the S3 events Lambda gave up on; null when the S3 trigger is off."
+  value       = module.s3_trigger.on_failure_queue_url
+}
+
+output "s3_failure_destination_arn" {
+  description = "ARN of the S3 trigger's on-failure destination queue; null when that trigger is off."
+  value       = module.s3_trigger.on_failure_destination_arn
+}
+
+output "sns_function_name" {
+  description = "Name of the function subscribed to the profile events topic; null when the SNS trigger is off."
+  value       = module.trigger_function["sns"].function_name
+}
+
+output "sns_topic_arn" {
+  description = "ARN of the profile events topic; null when the SNS trigger is off."
+  value       = module.sns_trigger.topic_arn
+}
+
+output "sns_dead_letter_queue_url" {
+  description = "URL of the SNS trigger's dead-letter queue (undeliverable messages and failed invocations); null when that trigger is off."
+  value       = module.sns_trigger.dead_letter_queue_url
+}
+
+output "sns_dead_letter_queue_arn" {
+  description = "ARN of the SNS trigger's dead-letter queue; null when that trigger is off."
+  value       = module.sns_trigger.dead_letter_queue_arn
+}
+
+output "eventbridge_function_name" {
+  description = "Name of the function the instance-stopped rule invokes; null when the EventBridge trigger is off."
+  value       = module.trigger_function["eventbridge"].function_name
+}
+
+output "eventbridge_rule_name" {
+  description = "Name of the EventBridge rule; null when the EventBridge trigger is off."
+  value       = module.eventbridge_trigger.rule_name
+}
+
+output "eventbridge_rule_arn" {
+  description = "ARN of the EventBridge rule; null when the EventBridge trigger is off."
+  value       = module.eventbridge_trigger.rule_arn
+}
+
+output "eventbridge_bus_name" {
+  description = "Name of the event bus the rule listens on; null when the EventBridge trigger is off."
+  value       = module.eventbridge_trigger.event_bus_name
+}
+
+output "eventbridge_dead_letter_queue_url" {
+  description = "URL of the EventBridge trigger's dead-letter queue (undeliverable events and failed invocations); null when that trigger is off."
+  value       = module.eventbridge_trigger.dead_letter_queue_url
+}
+
+output "eventbridge_dead_letter_queue_arn" {
+  description = "ARN of the EventBridge trigger's dead-letter queue; null when that trigger is off."
+  value       = module.eventbridge_trigger.dead_letter_queue_arn
 }

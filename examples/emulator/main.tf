@@ -30,4 +30,7 @@ module "stack" {
 
   name_prefix = var.name_prefix
   tags        = { Environment = "local-emulator" }
+
+  # The demo and the tests upload objects; the emulator's bucket goes with the stack.
+  bucket_force_destroy = true
 }

@@ -55,6 +55,31 @@ DYNAMODB_STREAM_OK: dict[str, Any] = {
     "function_name": "orders-audit",
     "role_name": "orders-audit",
 }
+API_OK: dict[str, Any] = {
+    "source": "{tree}/modules/trigger-api-gateway",
+    "name": "orders-api",
+    "function_name": "orders-api",
+}
+S3_OK: dict[str, Any] = {
+    "source": "{tree}/modules/trigger-s3",
+    "name": "imports",
+    "bucket_name": "imports-123456789012",
+    "function_name": "imports-reader",
+    "role_name": "imports-reader",
+}
+SNS_OK: dict[str, Any] = {
+    "source": "{tree}/modules/trigger-sns",
+    "name": "signups",
+    "function_name": "signups-welcome",
+    "role_name": "signups-welcome",
+}
+EVENTBRIDGE_OK: dict[str, Any] = {
+    "source": "{tree}/modules/trigger-eventbridge",
+    "name": "instance-stopped",
+    "function_name": "instance-states",
+    "role_name": "instance-states",
+}
+JWT = {"issuer": "https://idp.example.com", "audience": ["orders"], "scopes": ["orders/write"]}
 
 # input-validation: name -> (valid inputs, the one bad input, the start of the error message)
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
@@ -188,6 +213,74 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
         {"maximum_retry_attempts": -1},
         "maximum_retry_attempts must be a whole number between 0 and 10000",
     ),
+    "api_route": (API_OK, {"routes": ["POST profiles"]}, "routes must be 1-50 distinct"),
+    "api_duplicate_route": (
+        API_OK,
+        {"routes": ["GET /a", "GET /a"]},
+        "routes must be 1-50 distinct",
+    ),
+    "api_authorization": (
+        API_OK,
+        {"authorization_type": "COGNITO"},
+        "authorization_type must be AWS_IAM, JWT or NONE",
+    ),
+    "api_jwt_issuer": (
+        API_OK,
+        {"authorization_type": "JWT", "jwt": {**JWT, "issuer": "http://idp.example.com"}},
+        "jwt.issuer must be an https:// URL",
+    ),
+    "api_throttling": (API_OK, {"throttling_burst_limit": 5001}, "throttling_burst_limit must"),
+    "api_retention": (API_OK, {"log_retention_in_days": 2}, "log_retention_in_days must be one"),
+    "s3_bucket_name": (S3_OK, {"bucket_name": "Imports_Bucket"}, "bucket_name must be 3-63"),
+    "s3_events": (S3_OK, {"events": ["ObjectCreated:*"]}, "events must list at least one S3"),
+    "s3_retries": (
+        S3_OK,
+        {"maximum_retry_attempts": 3},
+        "maximum_retry_attempts must be 0, 1 or 2",
+    ),
+    "s3_event_age": (
+        S3_OK,
+        {"maximum_event_age_in_seconds": 30},
+        "maximum_event_age_in_seconds must be a whole number between 60 and 21600",
+    ),
+    "s3_destination": (
+        S3_OK,
+        {
+            "create_on_failure_queue": False,
+            "on_failure_destination_arn": "arn:aws:s3:::imports-123456789012",
+        },
+        "on_failure_destination_arn must be null or an SQS queue or SNS topic ARN",
+    ),
+    "sns_topic_arn": (
+        SNS_OK,
+        {"create_topic": False, "topic_arn": "signups"},
+        "topic_arn must be null or a standard SNS topic ARN",
+    ),
+    "sns_filter_policy": (SNS_OK, {"filter_policy": "{oops"}, "filter_policy must be null or a"),
+    "sns_filter_scope": (
+        SNS_OK,
+        {"filter_policy_scope": "Body"},
+        "filter_policy_scope must be MessageAttributes or MessageBody",
+    ),
+    "sns_retries": (SNS_OK, {"maximum_retry_attempts": 5}, "maximum_retry_attempts must be 0, 1"),
+    "eventbridge_pattern": (
+        EVENTBRIDGE_OK,
+        {"event_pattern": "[1, 2]"},
+        "event_pattern must be a JSON object",
+    ),
+    "eventbridge_target_retries": (
+        EVENTBRIDGE_OK,
+        {"target_maximum_retry_attempts": 186},
+        "target_maximum_retry_attempts must be a whole number between 0 and 185",
+    ),
+    "eventbridge_dead_letter": (
+        EVENTBRIDGE_OK,
+        {
+            "create_dead_letter_queue": False,
+            "dead_letter_queue_arn": "arn:aws:sns:us-east-1:123456789012:options-dlq",
+        },
+        "dead_letter_queue_arn must be null or a standard SQS queue ARN",
+    ),
 }
 
 INPUT_VALIDATION = "input-validation"
@@ -313,10 +406,82 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "function_name": None,
         "role_name": None,
     },
+    "api_jwt": {
+        **API_OK,
+        "routes": ["POST /orders", "ANY /orders/{order_id}/items/{item_id}"],
+        "authorization_type": "JWT",
+        "jwt": JWT,
+        "throttling_burst_limit": 20,
+        "throttling_rate_limit": 10,
+        "log_retention_in_days": 30,
+        "log_kms_key_arn": KMS_KEY_ARN,
+    },
+    "api_open": {**API_OK, "name": "open-api", "authorization_type": "NONE"},
+    "disabled_api": {**API_OK, "create": False, "function_name": None},
+    "s3_existing": {
+        **S3_OK,
+        "create_bucket": False,
+        "bucket_name": "existing-imports",
+        "create_on_failure_queue": False,
+        "on_failure_destination_arn": TOPIC_ARN,
+        "kms_key_arn": KMS_KEY_ARN,
+        "events": ["s3:ObjectCreated:Put", "s3:ObjectCreated:CompleteMultipartUpload"],
+        "maximum_retry_attempts": 0,
+        "maximum_event_age_in_seconds": 600,
+    },
+    "s3_created": {
+        **S3_OK,
+        "name": "created-imports",
+        "bucket_name": "created-imports-123456789012",
+        "kms_key_arn": KMS_KEY_ARN,
+        "force_destroy": True,
+        "noncurrent_version_expiration_days": 7,
+    },
+    "disabled_s3": {**S3_OK, "create": False, "function_name": None, "role_name": None},
+    "sns_existing": {
+        **SNS_OK,
+        "create_topic": False,
+        "topic_arn": "arn:aws:sns:us-east-1:123456789012:signups",
+        "create_dead_letter_queue": False,
+        "dead_letter_queue_arn": QUEUE_ARN,
+        "filter_policy": '{"event_type":["profile.created"]}',
+        "filter_policy_scope": "MessageBody",
+        "maximum_retry_attempts": 1,
+    },
+    "sns_created": {**SNS_OK, "name": "created-signups", "kms_key_arn": KMS_KEY_ARN},
+    "disabled_sns": {**SNS_OK, "create": False, "function_name": None, "role_name": None},
+    "eventbridge_custom_bus": {
+        **EVENTBRIDGE_OK,
+        "name": "order-placed",
+        "event_bus_name": "orders",
+        "event_pattern": '{"source":["shop.orders"]}',
+        "enabled": False,
+        "target_maximum_retry_attempts": 3,
+        "target_maximum_event_age_in_seconds": 600,
+    },
+    "eventbridge_existing_queue": {
+        **EVENTBRIDGE_OK,
+        "name": "other-rule",
+        "create_dead_letter_queue": False,
+        "dead_letter_queue_arn": QUEUE_ARN,
+    },
+    "disabled_eventbridge": {
+        **EVENTBRIDGE_OK,
+        "create": False,
+        "function_name": None,
+        "role_name": None,
+    },
     "sqs_only_stack": {
         **ROOT_OK,
         "name_prefix": "sqs-only",
-        "triggers": {"kinesis": False, "dynamodb_stream": False},
+        "triggers": {
+            "api_gateway": False,
+            "s3": False,
+            "sns": False,
+            "eventbridge": False,
+            "kinesis": False,
+            "dynamodb_stream": False,
+        },
     },
 }
 DISABLED_OUTPUTS = {
@@ -331,6 +496,10 @@ DISABLED_OUTPUTS = {
     ),
     "disabled_kinesis": ("stream_arn", "stream_name", "on_failure_destination_arn"),
     "disabled_dynamodb": ("stream_arn", "table_name", "on_failure_destination_arn"),
+    "disabled_api": ("api_id", "url", "execution_arn", "authorization_type", "log_group_name"),
+    "disabled_s3": ("bucket_name", "bucket_arn", "on_failure_destination_arn"),
+    "disabled_sns": ("topic_arn", "subscription_arn", "dead_letter_queue_arn"),
+    "disabled_eventbridge": ("rule_name", "rule_arn", "dead_letter_queue_arn"),
 }
 """Outputs that must be null when a module call has create = false."""
 
@@ -350,6 +519,12 @@ OPTION_OUTPUTS = {
     **_outputs("sqs_only_stack", "kinesis_function_name", "kinesis_stream_arn"),
     **_outputs("sqs_only_stack", "dynamodb_stream_function_name", "dynamodb_stream_arn"),
     **_outputs("sqs_only_stack", "counters_table_name", "audit_table_name"),
+    **_outputs("sqs_only_stack", "api_gateway_function_name", "api_gateway_url"),
+    **_outputs("sqs_only_stack", "s3_function_name", "s3_bucket_name", "sns_topic_arn"),
+    **_outputs("sqs_only_stack", "eventbridge_rule_arn", "instance_states_table_name"),
+    **_outputs("s3_existing", "bucket_name", "bucket_arn", "on_failure_destination_arn"),
+    **_outputs("sns_existing", "topic_arn", "dead_letter_queue_arn", "dead_letter_queue_url"),
+    **_outputs("eventbridge_custom_bus", "rule_arn", "event_bus_name"),
 }
 
 # plan-failures: name -> (inputs of a call whose plan must fail, the start of the message)
@@ -383,6 +558,22 @@ PLAN_FAILURE_CASES: dict[str, tuple[dict[str, Any], str]] = {
         {**DYNAMODB_STREAM_OK, "create_table": False},
         "Set stream_arn when create_table is false, and only then",
     ),
+    "api_jwt_missing": (
+        {**API_OK, "authorization_type": "JWT"},
+        "Set jwt (issuer and audience) with authorization_type JWT, and only then",
+    ),
+    "s3_missing_destination": (
+        {**S3_OK, "create_on_failure_queue": False},
+        "Set on_failure_destination_arn when create_on_failure_queue is false, and only then",
+    ),
+    "sns_missing_topic": (
+        {**SNS_OK, "create_topic": False},
+        "Set topic_arn when create_topic is false, and only then",
+    ),
+    "eventbridge_missing_queue": (
+        {**EVENTBRIDGE_OK, "create_dead_letter_queue": False},
+        "Set dead_letter_queue_arn when create_dead_letter_queue is false, and only then",
+    ),
 }
 
 
@@ -398,7 +589,7 @@ def write_module_calls(
     blocks = []
     for name, inputs in calls.items():
         arguments = {
-            key: value.format(tree=tree_path) if isinstance(value, str) else value
+            key: value.replace("{tree}", tree_path) if isinstance(value, str) else value
             for key, value in inputs.items()
         }
         lines = "\n".join(f"  {key} = {json.dumps(value)}" for key, value in arguments.items())

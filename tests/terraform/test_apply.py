@@ -16,7 +16,9 @@ from typing import Any
 import boto3
 import emulator as emulator_tool
 import pytest
+from moto.events.models import EventPattern
 from pytest_terraform import terraform
+from support.events import load_event
 from support.plan import statements
 
 # pytest-terraform's fixture takes (request, tmpdir_factory, worker_id) only, so what it
@@ -139,14 +141,143 @@ def test_the_profiles_stream_is_the_one_the_audit_function_may_read(
 def test_no_role_in_the_emulator_is_granted_a_wildcard_action(
     outputs: dict[str, Any], aws: Any
 ) -> None:
-    roles = [
-        outputs[f"{name}_function_name"] for name in ("inbox", "sqs", "kinesis", "dynamodb_stream")
-    ]
+    names = (
+        "inbox",
+        "sqs",
+        "kinesis",
+        "dynamodb_stream",
+        "api_gateway",
+        "s3",
+        "sns",
+        "eventbridge",
+    )
+    roles = [outputs[f"{name}_function_name"] for name in names]
     for role in roles:
         for policy in _role_policies(aws, role).values():
             for statement in policy.values():
                 assert statement["Effect"] == "Allow"
                 assert not [a for a in statement["Action"] if "*" in a], (role, statement)
+
+
+def _permissions(aws: Any, function: str) -> list[dict[str, Any]]:
+    """The statements of ``function``'s resource policy in the emulator."""
+    policy = aws("lambda").get_policy(FunctionName=function)["Policy"]
+    found: list[dict[str, Any]] = json.loads(policy)["Statement"]
+    return found
+
+
+def test_api_routes_reach_the_function_with_payload_2_and_iam_auth(
+    outputs: dict[str, Any], aws: Any
+) -> None:
+    client, api_id = aws("apigatewayv2"), outputs["api_gateway_api_id"]
+    (integration,) = client.get_integrations(ApiId=api_id)["Items"]
+    function_arn = aws("lambda").get_function(FunctionName=outputs["api_gateway_function_name"])[
+        "Configuration"
+    ]["FunctionArn"]
+    assert (integration["IntegrationUri"], integration["PayloadFormatVersion"]) == (
+        function_arn,
+        "2.0",
+    )
+    routes = {r["RouteKey"]: r for r in client.get_routes(ApiId=api_id)["Items"]}
+    assert set(routes) == {"POST /profiles", "GET /profiles/{user_id}"}
+    for route in routes.values():
+        assert route["AuthorizationType"] == "AWS_IAM"
+        assert route["Target"] == f"integrations/{integration['IntegrationId']}"
+    (stage,) = client.get_stages(ApiId=api_id)["Items"]
+    assert stage["AccessLogSettings"]["DestinationArn"].endswith(
+        "log-group:/aws/apigateway/dedup-profiles-api"
+    )
+    assert outputs["api_gateway_url"]
+
+
+def test_api_permissions_name_this_apis_execution_arn_and_each_route(
+    outputs: dict[str, Any], aws: Any
+) -> None:
+    execution_arn = f"arn:aws:execute-api:{emulator_tool.REGION}:123456789012:" + str(
+        outputs["api_gateway_api_id"]
+    )
+    sources = {
+        statement["Condition"]["ArnLike"]["AWS:SourceArn"]
+        for statement in _permissions(aws, outputs["api_gateway_function_name"])
+    }
+    assert sources == {f"{execution_arn}/*/POST/profiles", f"{execution_arn}/*/GET/profiles/*"}
+
+
+@pytest.mark.parametrize(
+    ("trigger", "principal", "source"),
+    [
+        ("s3", "s3.amazonaws.com", "s3_bucket_arn"),
+        ("sns", "sns.amazonaws.com", "sns_topic_arn"),
+        ("eventbridge", "events.amazonaws.com", "eventbridge_rule_arn"),
+    ],
+)
+def test_async_functions_retry_twice_then_send_to_their_destination(
+    outputs: dict[str, Any], aws: Any, trigger: str, principal: str, source: str
+) -> None:
+    function = outputs[f"{trigger}_function_name"]
+    config = aws("lambda").get_function_event_invoke_config(FunctionName=function)
+    destination = outputs[
+        "s3_failure_destination_arn" if trigger == "s3" else f"{trigger}_dead_letter_queue_arn"
+    ]
+    assert config["MaximumRetryAttempts"] == 2
+    assert config["MaximumEventAgeInSeconds"] == 3600
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == destination
+    (permission,) = _permissions(aws, function)
+    assert permission["Principal"] == {"Service": principal}
+    assert permission["Condition"]["ArnLike"]["AWS:SourceArn"] == outputs[source]
+    if trigger == "s3":
+        assert permission["Condition"]["StringEquals"]["AWS:SourceAccount"] == "123456789012"
+
+
+def test_bucket_notifies_the_function_and_is_versioned_and_private(
+    outputs: dict[str, Any], aws: Any
+) -> None:
+    s3, bucket = aws("s3"), outputs["s3_bucket_name"]
+    (notification,) = s3.get_bucket_notification_configuration(Bucket=bucket)[
+        "LambdaFunctionConfigurations"
+    ]
+    assert notification["LambdaFunctionArn"].endswith(f":function:{outputs['s3_function_name']}")
+    assert notification["Events"] == ["s3:ObjectCreated:*"]
+    rules = {r["Name"].lower(): r["Value"] for r in notification["Filter"]["Key"]["FilterRules"]}
+    assert rules == {"prefix": "profiles/", "suffix": ".json"}
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+    block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    assert block == dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+    )
+    (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+
+
+def test_topic_subscription_redrives_to_the_dead_letter_queue(
+    outputs: dict[str, Any], aws: Any
+) -> None:
+    sns = aws("sns")
+    (subscription,) = sns.list_subscriptions_by_topic(TopicArn=outputs["sns_topic_arn"])[
+        "Subscriptions"
+    ]
+    assert subscription["Protocol"] == "lambda"
+    assert subscription["Endpoint"].endswith(f":function:{outputs['sns_function_name']}")
+    attributes = sns.get_subscription_attributes(SubscriptionArn=subscription["SubscriptionArn"])
+    redrive = json.loads(attributes["Attributes"]["RedrivePolicy"])
+    assert redrive == {"deadLetterTargetArn": outputs["sns_dead_letter_queue_arn"]}
+
+
+def test_rule_matches_a_stopped_instance_and_targets_the_function(
+    outputs: dict[str, Any], aws: Any
+) -> None:
+    events, rule = aws("events"), outputs["eventbridge_rule_name"]
+    # moto does not implement TestEventPattern; its own matcher, which routes the events it
+    # receives, reads the pattern the emulator stored.
+    pattern = EventPattern.load(events.describe_rule(Name=rule)["EventPattern"])
+    stopped = load_event("eventbridge")
+    assert pattern.matches_event(stopped)
+    stopped["detail"]["state"] = "running"
+    assert not pattern.matches_event(stopped)
+    (target,) = events.list_targets_by_rule(Rule=rule)["Targets"]
+    assert target["Arn"].endswith(f":function:{outputs['eventbridge_function_name']}")
+    assert target["DeadLetterConfig"] == {"Arn": outputs["eventbridge_dead_letter_queue_arn"]}
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
 
 
 def test_plan_after_apply_shows_no_change(stack: Any) -> None:

@@ -26,19 +26,19 @@ TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table"
 TRIGGERS = {
     # trigger module -> (its function module, function name, handler, environment)
     "sqs_trigger": (
-        'batch_function["sqs"]',
+        'trigger_function["sqs"]',
         "dedup-sqs-profiles",
         "lambda_dedup.handlers.sqs.handler",
         {"PROFILES_TABLE_NAME": "dedup-profiles"},
     ),
     "kinesis_trigger": (
-        'batch_function["kinesis"]',
+        'trigger_function["kinesis"]',
         "dedup-kinesis-activity",
         "lambda_dedup.handlers.kinesis.handler",
         {"COUNTERS_TABLE_NAME": "dedup-activity-counters"},
     ),
     "dynamodb_stream_trigger": (
-        'batch_function["dynamodb_stream"]',
+        'trigger_function["dynamodb_stream"]',
         "dedup-profile-audit",
         "lambda_dedup.handlers.dynamodb_stream.handler",
         {"AUDIT_TABLE_NAME": "dedup-profile-audit"},
@@ -89,15 +89,15 @@ def test_every_mapping_reports_batch_item_failures(root_plan: Plan, trigger: str
 @pytest.mark.parametrize(
     ("function_module", "sid", "action", "table"),
     [
-        ('batch_function["sqs"]', "WriteProfiles", "dynamodb:PutItem", "dedup-profiles"),
+        ('trigger_function["sqs"]', "WriteProfiles", "dynamodb:PutItem", "dedup-profiles"),
         (
-            'batch_function["kinesis"]',
+            'trigger_function["kinesis"]',
             "CountActivity",
             "dynamodb:UpdateItem",
             "dedup-activity-counters",
         ),
         (
-            'batch_function["dynamodb_stream"]',
+            'trigger_function["dynamodb_stream"]',
             "WriteAudit",
             "dynamodb:PutItem",
             "dedup-profile-audit",
@@ -131,7 +131,7 @@ def test_sqs_queue_is_encrypted_with_a_dead_letter_queue_after_five_receives(
 
 
 def test_sqs_visibility_timeout_is_six_times_the_function_timeout(root_plan: Plan) -> None:
-    function = root_plan.by_address('module.batch_function["sqs"].aws_lambda_function.this[0]')
+    function = root_plan.by_address('module.trigger_function["sqs"].aws_lambda_function.this[0]')
     queue = root_plan.by_address("module.sqs_trigger.aws_sqs_queue.this[0]")
     assert queue["visibility_timeout_seconds"] == 6 * function["timeout"] == 180
 
@@ -264,6 +264,7 @@ def test_the_stream_trigger_creates_no_table_of_its_own(root_plan: Plan) -> None
         ("profiles_table", "dedup-profiles", ("user_id", None)),
         ("counters_table", "dedup-activity-counters", ("user_id", "type")),
         ("audit_table", "dedup-profile-audit", ("id", None)),
+        ("instance_states_table", "dedup-instance-states", ("instance_id", "changed_at")),
         ("idempotency_table", "dedup-idempotency", ("id", None)),
     ],
 )

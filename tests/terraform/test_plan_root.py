@@ -28,22 +28,67 @@ FUNCTION_RESOURCES = {
 }
 TABLE_RESOURCES = {"aws_dynamodb_table.this[0]", "aws_dynamodb_resource_policy.this[0]"}
 MAPPING_RESOURCES = {"aws_iam_role_policy.this[0]", "aws_lambda_event_source_mapping.this[0]"}
+ASYNC_RESOURCES = {
+    "aws_iam_role_policy.this[0]",
+    "aws_lambda_function_event_invoke_config.this[0]",
+    "aws_lambda_permission.this[0]",
+}
 EXPECTED = {
     "idempotency_table": TABLE_RESOURCES,
     "inbox_function": FUNCTION_RESOURCES,
     "profiles_table": TABLE_RESOURCES,
     "counters_table": TABLE_RESOURCES,
     "audit_table": TABLE_RESOURCES,
-    'batch_function["sqs"]': FUNCTION_RESOURCES,
+    'trigger_function["sqs"]': FUNCTION_RESOURCES,
     "sqs_trigger": {"aws_sqs_queue.this[0]", "aws_sqs_queue.dead_letter[0]", *MAPPING_RESOURCES},
-    'batch_function["kinesis"]': FUNCTION_RESOURCES,
+    'trigger_function["kinesis"]': FUNCTION_RESOURCES,
     "kinesis_trigger": {
         "aws_kinesis_stream.this[0]",
         "aws_sqs_queue.on_failure[0]",
         *MAPPING_RESOURCES,
     },
-    'batch_function["dynamodb_stream"]': FUNCTION_RESOURCES,
+    'trigger_function["dynamodb_stream"]': FUNCTION_RESOURCES,
     "dynamodb_stream_trigger": {"aws_sqs_queue.on_failure[0]", *MAPPING_RESOURCES},
+    "instance_states_table": TABLE_RESOURCES,
+    'trigger_function["api_gateway"]': FUNCTION_RESOURCES,
+    "api_gateway_trigger": {
+        "aws_apigatewayv2_api.this[0]",
+        "aws_apigatewayv2_integration.this[0]",
+        'aws_apigatewayv2_route.this["POST /profiles"]',
+        'aws_apigatewayv2_route.this["GET /profiles/{user_id}"]',
+        "aws_apigatewayv2_stage.this[0]",
+        "aws_cloudwatch_log_group.this[0]",
+        'aws_lambda_permission.this["POST /profiles"]',
+        'aws_lambda_permission.this["GET /profiles/{user_id}"]',
+    },
+    'trigger_function["s3"]': FUNCTION_RESOURCES,
+    "s3_trigger": {
+        "aws_s3_bucket.this[0]",
+        "aws_s3_bucket_versioning.this[0]",
+        "aws_s3_bucket_server_side_encryption_configuration.this[0]",
+        "aws_s3_bucket_public_access_block.this[0]",
+        "aws_s3_bucket_ownership_controls.this[0]",
+        "aws_s3_bucket_lifecycle_configuration.this[0]",
+        "aws_s3_bucket_policy.this[0]",
+        "aws_s3_bucket_notification.this[0]",
+        "aws_sqs_queue.on_failure[0]",
+        *ASYNC_RESOURCES,
+    },
+    'trigger_function["sns"]': FUNCTION_RESOURCES,
+    "sns_trigger": {
+        "aws_sns_topic.this[0]",
+        "aws_sns_topic_policy.this[0]",
+        "aws_sns_topic_subscription.this[0]",
+        "aws_sqs_queue.dead_letter[0]",
+        *ASYNC_RESOURCES,
+    },
+    'trigger_function["eventbridge"]': FUNCTION_RESOURCES,
+    "eventbridge_trigger": {
+        "aws_cloudwatch_event_rule.this[0]",
+        "aws_cloudwatch_event_target.this[0]",
+        "aws_sqs_queue.dead_letter[0]",
+        *ASYNC_RESOURCES,
+    },
 }
 
 

@@ -205,7 +205,7 @@ def test_turned_off_triggers_leave_nothing_behind(plan: Plan) -> None:
         "idempotency_table",
         "inbox_function",
         "profiles_table",
-        'batch_function["sqs"]',
+        'trigger_function["sqs"]',
         "sqs_trigger",
     }
     assert plan.output("sqs_only_stack_sqs_function_name") == "sqs-only-sqs-profiles"
