@@ -6,6 +6,7 @@ against DynamoDB (moto in-process) through the handler's own client.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -133,6 +134,21 @@ def test_an_invalid_body_is_400_naming_the_field_and_stores_nothing(
     assert post(profile(1))["statusCode"] == 201
 
 
+def test_a_base64_body_that_is_not_text_is_400(write_log: WriteLog) -> None:
+    event = http_request("POST", "/profiles", "x", key="key-1")
+    event.update(body=base64.b64encode(b"\xff\xfe{").decode(), isBase64Encoded=True)
+    response = call(event)
+    assert response["statusCode"] == 400
+    assert error_of(response)["field"] == "body"
+
+
+def test_a_base64_body_is_decoded(write_log: WriteLog) -> None:
+    event = http_request("POST", "/profiles", "x", key="key-1")
+    body = json.dumps(profile(1)).encode()
+    event.update(body=base64.b64encode(body).decode(), isBase64Encoded=True)
+    assert call(event)["statusCode"] == 201
+
+
 @pytest.mark.parametrize("key", ["", "a,b", "k" * 256, "clé"])
 def test_a_malformed_key_is_400(write_log: WriteLog, key: str) -> None:
     response = post(profile(1), key=key)
@@ -167,6 +183,7 @@ def test_another_caller_replaying_a_request_never_reads_the_stored_response(
     [
         ({"jwt": {"claims": {"iss": "https://idp.example.com", "sub": "u1"}}}, "jwt:"),
         ({"iam": {"userArn": "arn:aws:iam::123456789012:user/ci"}}, "iam:"),
+        ({"lambda": {"tenant": "t-1", "user": "u1"}}, "lambda:"),
         (None, "anonymous"),
     ],
 )

@@ -30,6 +30,7 @@ no client error is a 500 and no response carries a stack trace.
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import re
 from typing import Any
@@ -83,7 +84,8 @@ def error(
 
 
 def caller(event: dict[str, Any]) -> str:
-    """Who sent the request: the IAM principal, the JWT issuer and subject, or anonymous."""
+    """Who sent the request: the IAM principal, the JWT issuer and subject, a Lambda
+    authorizer's context, or ``anonymous`` when the route has no authorizer."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     claims = (authorizer.get("jwt") or {}).get("claims") or {}
     if claims.get("sub"):
@@ -92,6 +94,11 @@ def caller(event: dict[str, Any]) -> str:
     principal = iam.get("userArn") or iam.get("callerId")
     if principal:
         return f"iam:{principal}"
+    context = authorizer.get("lambda")
+    if context:
+        # No standard field names the caller: the whole context does, so that two callers
+        # can never share a scope (at worst, one caller gets several).
+        return f"lambda:{canonical_json(context)}"
     return "anonymous"
 
 
@@ -155,7 +162,13 @@ def post_profile() -> Response[str]:
         return error(
             400, "idempotency_key_missing", f"POST needs an {KEY_HEADER} header", field=KEY_HEADER
         )
-    profile = parse_profile(parse_json(event.decoded_body or "", "the request body", "body"))
+    try:
+        body = event.decoded_body or ""
+    except (ValueError, binascii.Error) as failure:  # base64 that is not UTF-8 text
+        raise InvalidEventError(
+            f"the request body is not UTF-8 text: {failure}", "body"
+        ) from failure
+    profile = parse_profile(parse_json(body, "the request body", "body"))
     dedup = deduplicator(NAMESPACE)
     scoped = f"{quote(caller(event.raw_event), safe='')}/{quote(key, safe='')}"
     request = dedup.record_id(scoped)
