@@ -8,6 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+ACCOUNT = "123456789012"
+"""moto's account id: the plans against the emulator name it in their ARNs."""
+REGION = "us-east-1"
+
+
+def arn(service: str, resource: str | None = None) -> str:
+    """An ARN in moto's account and region, or its prefix when ``resource`` is None:
+    ``arn("sqs", "jobs")`` is ``arn:aws:sqs:us-east-1:123456789012:jobs``."""
+    prefix = f"arn:aws:{service}:{REGION}:{ACCOUNT}"
+    return prefix if resource is None else f"{prefix}:{resource}"
+
 
 def configuration_name(directory: Path, tree: Path) -> str:
     """How the tests name a configuration: "root", "modules/function"... or, outside

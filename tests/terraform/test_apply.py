@@ -19,7 +19,7 @@ import pytest
 from moto.events.models import EventPattern
 from pytest_terraform import terraform
 from support.events import load_event
-from support.plan import statements
+from support.plan import ACCOUNT, arn, statements
 
 # pytest-terraform's fixture takes (request, tmpdir_factory, worker_id) only, so what it
 # needs -- the emulator, TF_VAR_endpoint_url and the zip -- comes from the autouse
@@ -187,15 +187,13 @@ def test_api_routes_reach_the_function_with_payload_2_and_iam_auth(
     assert stage["AccessLogSettings"]["DestinationArn"].endswith(
         "log-group:/aws/apigateway/dedup-profiles-api"
     )
-    assert outputs["api_gateway_url"]
+    assert str(outputs["api_gateway_api_id"]) in outputs["api_gateway_url"]
 
 
 def test_api_permissions_name_this_apis_execution_arn_and_each_route(
     outputs: dict[str, Any], aws: Any
 ) -> None:
-    execution_arn = f"arn:aws:execute-api:{emulator_tool.REGION}:123456789012:" + str(
-        outputs["api_gateway_api_id"]
-    )
+    execution_arn = arn("execute-api", outputs["api_gateway_api_id"])
     sources = {
         statement["Condition"]["ArnLike"]["AWS:SourceArn"]
         for statement in _permissions(aws, outputs["api_gateway_function_name"])
@@ -226,7 +224,7 @@ def test_async_functions_retry_twice_then_send_to_their_destination(
     assert permission["Principal"] == {"Service": principal}
     assert permission["Condition"]["ArnLike"]["AWS:SourceArn"] == outputs[source]
     if trigger == "s3":
-        assert permission["Condition"]["StringEquals"]["AWS:SourceAccount"] == "123456789012"
+        assert permission["Condition"]["StringEquals"]["AWS:SourceAccount"] == ACCOUNT
 
 
 def test_bucket_notifies_the_function_and_is_versioned_and_private(

@@ -11,17 +11,15 @@ import json
 from typing import Any
 
 import pytest
-from support.plan import Plan
+from support.plan import Plan, arn
 
-ACCOUNT = "123456789012"  # moto's account
-REGION = "us-east-1"
-SQS = f"arn:aws:sqs:{REGION}:{ACCOUNT}"
+SQS = arn("sqs")
 QUEUE_ARN = f"{SQS}:dedup-profile-updates"
 DLQ_ARN = f"{SQS}:dedup-profile-updates-dlq"
-STREAM_ARN = f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/dedup-activity"
+STREAM_ARN = arn("kinesis", "stream/dedup-activity")
 KINESIS_FAILURES_ARN = f"{SQS}:dedup-activity-failures"
 AUDIT_FAILURES_ARN = f"{SQS}:dedup-profile-audit-failures"
-TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table"
+TABLE = arn("dynamodb", "table")
 
 TRIGGERS = {
     # trigger module -> (its function module, function name, handler, environment)

@@ -11,17 +11,15 @@ import json
 from typing import Any
 
 import pytest
-from support.plan import Plan, statements
+from support.plan import ACCOUNT, Plan, arn, statements
 
-ACCOUNT = "123456789012"  # moto's account
-REGION = "us-east-1"
-SQS = f"arn:aws:sqs:{REGION}:{ACCOUNT}"
-LAMBDA = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function"
-TABLE = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table"
+SQS = arn("sqs")
+LAMBDA = arn("lambda", "function")
+TABLE = arn("dynamodb", "table")
 BUCKET = f"dedup-profile-uploads-{ACCOUNT}"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
-TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:dedup-profile-events"
-RULE_ARN = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/dedup-instance-stopped"
+TOPIC_ARN = arn("sns", "dedup-profile-events")
+RULE_ARN = arn("events", "rule/dedup-instance-stopped")
 S3_FAILURES = f"{SQS}:dedup-profile-uploads-failures"
 SNS_DLQ = f"{SQS}:dedup-profile-events-dlq"
 EVENTBRIDGE_DLQ = f"{SQS}:dedup-instance-stopped-dlq"
@@ -149,7 +147,7 @@ def test_no_role_policy_in_the_stack_allows_a_wildcard_action(root_plan: Plan) -
     policies = root_plan.resources("aws_iam_role_policy")
     assert len(policies) == 14  # 8 functions' own, 6 triggers' (the API's needs none)
     # The DynamoDB Streams trigger's names the stream, known after apply (test_apply).
-    known = [values for values in policies if "policy" in values]
+    known = [r["values"] for r in policies if "policy" in r["values"]]
     assert len(known) == 13
     for values in known:
         for statement in statements(root_plan.policy(values)).values():

@@ -6,10 +6,8 @@ import json
 from pathlib import Path
 
 import package as package_tool
-from support.plan import Plan, statements
+from support.plan import ACCOUNT, REGION, Plan, statements
 
-ACCOUNT = "123456789012"  # moto's account
-REGION = "us-east-1"
 TABLE = "module.idempotency_table.aws_dynamodb_table.this[0]"
 FUNCTION = "module.inbox_function.aws_lambda_function.this[0]"
 ROLE = "module.inbox_function.aws_iam_role.this[0]"

@@ -12,10 +12,7 @@ from typing import Any
 
 import pytest
 from support.module_calls import JWT, KMS_KEY_ARN, MODULE_OPTIONS, QUEUE_ARN, TOPIC_ARN
-from support.plan import Plan, TerraformRuns
-
-ACCOUNT = "123456789012"
-WHERE = f"us-east-1:{ACCOUNT}"
+from support.plan import ACCOUNT, Plan, TerraformRuns, arn
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +125,7 @@ def test_a_created_bucket_uses_the_customer_key_and_the_lifecycle_inputs(plan: P
 
 
 def test_an_existing_topic_and_queue_are_wired_with_the_filter(plan: Plan) -> None:
-    topic = f"arn:aws:sns:{WHERE}:signups"
+    topic = arn("sns", "signups")
     assert _created(plan, "sns_existing") == {
         "aws_iam_role_policy.this[0]",
         "aws_lambda_function_event_invoke_config.this[0]",
@@ -154,7 +151,7 @@ def test_a_created_topic_uses_the_customer_key(plan: Plan) -> None:
 
 
 def test_a_rule_on_a_custom_bus_has_the_bus_in_its_arn(plan: Plan) -> None:
-    rule_arn = f"arn:aws:events:{WHERE}:rule/orders/order-placed"
+    rule_arn = arn("events", "rule/orders/order-placed")
     assert plan.output("eventbridge_custom_bus_rule_arn") == rule_arn
     rule = _values(plan, "eventbridge_custom_bus", "aws_cloudwatch_event_rule.this[0]")
     assert (rule["event_bus_name"], rule["state"]) == ("orders", "DISABLED")

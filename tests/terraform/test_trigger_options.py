@@ -20,9 +20,9 @@ from support.module_calls import (
     QUEUE_ARN,
     TOPIC_ARN,
 )
-from support.plan import Plan, TerraformRuns
+from support.plan import Plan, TerraformRuns, arn
 
-SQS = "arn:aws:sqs:us-east-1:123456789012"
+SQS = arn("sqs")
 
 
 @pytest.fixture(scope="module")
