@@ -14,6 +14,7 @@ Terraform runs in ``build/demo/`` (a staged copy of the tree), never in the chec
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shutil
 import subprocess
@@ -121,7 +122,35 @@ def show_created(
                 f" batch {mapping['BatchSize']}, {', '.join(mapping['FunctionResponseTypes'])},"
                 f" failures to {str(failures).split(':')[-1]}"
             )
+    show_push_triggers(outputs, server)
     return outputs
+
+
+def show_push_triggers(outputs: dict[str, Any], server: emulator_tool.Emulator) -> None:
+    """The API's routes, and each asynchronous source's wiring and failure path."""
+    client = functools.partial(boto3.client, **server.client_options())
+    if outputs.get("api_gateway_api_id"):
+        routes = client("apigatewayv2").get_routes(ApiId=outputs["api_gateway_api_id"])["Items"]
+        print(
+            f"      trigger  API {outputs['api_gateway_api_id']}"
+            f" ({', '.join(sorted(r['RouteKey'] for r in routes))})"
+            f" -> {outputs['api_gateway_function_name']}: {routes[0]['AuthorizationType']}"
+        )
+    sources = {
+        "s3": outputs.get("s3_bucket_name"),
+        "sns": str(outputs.get("sns_topic_arn")).split(":")[-1],
+        "eventbridge": f"rule/{outputs.get('eventbridge_rule_name')}",
+    }
+    for trigger, source in sources.items():
+        function = outputs.get(f"{trigger}_function_name")
+        if function is None:
+            continue
+        config = client("lambda").get_function_event_invoke_config(FunctionName=function)
+        failures = config["DestinationConfig"]["OnFailure"]["Destination"].split(":")[-1]
+        print(
+            f"      trigger  {source} -> {function}: async, {config['MaximumRetryAttempts']}"
+            f" retries, failures to {failures}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
