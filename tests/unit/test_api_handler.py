@@ -326,6 +326,18 @@ def test_get_reads_a_profile_without_internal_attributes(write_log: WriteLog) ->
     assert body_of(response) == created
 
 
+def test_get_of_an_impossible_user_id_is_400_not_a_dynamodb_error(domain_env: str) -> None:
+    response = call(http_request("GET", "/profiles/" + "u" * 3000))
+    assert response["statusCode"] == 400
+    assert error_of(response)["field"] == "user_id"
+
+
+def test_json_nested_too_deep_is_400(write_log: WriteLog) -> None:
+    response = post("[" * 100_000)
+    assert response["statusCode"] == 400
+    assert error_of(response)["field"] == "body"
+
+
 def test_get_of_a_missing_profile_is_a_json_404(domain_env: str) -> None:
     response = call(http_request("GET", "/profiles/u-404"))
     assert response["statusCode"] == 404

@@ -35,7 +35,7 @@ def parse_json(text: str | bytes, what: str, field: str | None = None) -> Any:
     (naming ``field``, if given)."""
     try:
         return json.loads(text)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, RecursionError) as error:  # RecursionError: nested too deep
         raise InvalidEventError(f"{what} is not valid JSON: {error}", field) from error
 
 

@@ -63,6 +63,8 @@ KEY_PATTERN = re.compile(r"^[\x21-\x2b\x2d-\x7e]{1,255}$")
 CREATED_BY = "created_by_request"
 """Profile attribute naming the request that created it; never returned to clients."""
 JSON = "application/json"
+MAX_USER_ID = 128
+"""As :func:`~lambda_dedup.domain.parse_profile` allows."""
 
 app = APIGatewayHttpResolver()
 _deserializer = TypeDeserializer()
@@ -191,6 +193,8 @@ def post_profile() -> Response[str]:
 
 @app.get("/profiles/<user_id>")
 def get_profile(user_id: str) -> Response[str]:
+    if not 1 <= len(user_id) <= MAX_USER_ID:
+        raise InvalidEventError(f"'user_id' must be 1-{MAX_USER_ID} characters", "user_id")
     table = config.required(config.PROFILES_TABLE_ENV)
     found = store().client.get_item(
         TableName=table, Key=effects.serialize({"user_id": user_id}), ConsistentRead=True
