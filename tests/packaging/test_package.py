@@ -92,12 +92,14 @@ def test_handler_runs_from_the_unpacked_zip_alone(
     task = tmp_path / "task"
     with zipfile.ZipFile(package_zip) as archive:
         archive.extractall(task)
-    # WHEN an interpreter without site-packages imports the handler and builds its store
+    # WHEN an interpreter without site-packages imports every handler and builds the store
     script = (
-        "import sys; sys.path.insert(0, sys.argv[1]);"
-        "import lambda_dedup.handlers.inbox as h, lambda_dedup.handlers._runtime as r;"
+        "import sys, importlib, pkgutil; sys.path.insert(0, sys.argv[1]);"
+        "import lambda_dedup.handlers as hs, lambda_dedup.handlers._runtime as r;"
+        "names = [m.name for m in pkgutil.iter_modules(hs.__path__) if not m.name[0] == '_'];"
+        "[importlib.import_module('lambda_dedup.handlers.' + n).handler for n in names];"
         "import boto3, aws_lambda_powertools;"
-        "print(r.store().table_name, boto3.__file__.startswith(sys.argv[1]))"
+        "print(r.store().table_name, boto3.__file__.startswith(sys.argv[1]), len(names))"
     )
     env = {**os.environ, "DEDUP_TABLE_NAME": "t", "AWS_DEFAULT_REGION": "us-east-1"}
     result = subprocess.run(
@@ -108,4 +110,4 @@ def test_handler_runs_from_the_unpacked_zip_alone(
     )
     # THEN everything it needs came from the zip
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["t", "True"]
+    assert result.stdout.split() == ["t", "True", "8"]  # api ... sqs: eight entry points
