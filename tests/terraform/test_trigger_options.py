@@ -199,7 +199,7 @@ def test_a_data_table_with_a_sort_key_a_stream_and_a_customer_key(plan: Plan) ->
 
 def test_turned_off_triggers_leave_nothing_behind(plan: Plan) -> None:
     # GIVEN the root module with only the SQS trigger on
-    # THEN the Kinesis and DynamoDB Streams functions, sources and tables are not planned
+    # THEN the other six triggers' functions, sources and tables are not planned
     modules = {address.split(".")[1] for address in _created(plan, "sqs_only_stack")}
     assert modules == {
         "idempotency_table",
@@ -218,6 +218,13 @@ def test_turned_off_triggers_leave_nothing_behind(plan: Plan) -> None:
         "dynamodb_stream_arn",
         "counters_table_name",
         "audit_table_name",
+        "api_gateway_function_name",
+        "api_gateway_url",
+        "s3_function_name",
+        "s3_bucket_name",
+        "sns_topic_arn",
+        "eventbridge_rule_arn",
+        "instance_states_table_name",
     ):
         assert plan.output(f"sqs_only_stack_{name}") is None, name
     # AND the profiles table has no stream, since nothing reads it
