@@ -1,0 +1,103 @@
+"""The local invoker: deployed functions, read from the emulator, run in this process."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from typing import Any
+
+import boto3
+import pytest
+from support.aws import ItemReader
+from support.events import load_event
+
+from lambda_dedup.local import Invoker
+
+ENDPOINT = "http://127.0.0.1:1"  # never contacted: moto in-process intercepts every call
+
+
+@pytest.fixture
+def lambda_client(dynamodb: Any) -> Any:
+    """A Lambda client on moto in-process (the ``dynamodb`` fixture's mock is active)."""
+    return boto3.client("lambda")
+
+
+def deploy(client: Any, name: str, handler: str, environment: dict[str, str]) -> str:
+    """Create ``name`` in the emulator as Terraform would: a zip, a role, a handler path."""
+    role = boto3.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument="{}")
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("placeholder.py", "")  # the code that runs is this checkout's
+    function = client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role["Role"]["Arn"],
+        Handler=handler,
+        Code={"ZipFile": code.getvalue()},
+        Timeout=20,
+        MemorySize=512,
+        Environment={"Variables": environment},
+    )
+    arn: str = function["FunctionArn"]
+    return arn
+
+
+def test_the_handler_runs_with_the_deployed_environment_and_a_lambda_context(
+    lambda_client: Any,
+) -> None:
+    # GIVEN a function deployed with its handler path and environment
+    arn = deploy(lambda_client, "reporter", "support.local_handlers.report", {"GREETING": "hi"})
+    invoker = Invoker(lambda_client, {"AWS_ENDPOINT_URL": ENDPOINT})
+    # WHEN it is invoked
+    invocation = invoker.invoke("reporter", {"n": 1})
+    # THEN the handler ran with the deployed environment, the base one and a context
+    assert not invocation.failed
+    seen = invocation.response
+    assert seen["event"] == {"n": 1}
+    assert (seen["greeting"], seen["endpoint"]) == ("hi", ENDPOINT)
+    assert (seen["function_name"], seen["invoked_function_arn"]) == ("reporter", arn)
+    assert seen["aws_request_id"] == invocation.request_id
+    assert 19_000 < seen["remaining_ms"] <= 20_000
+    assert seen["memory"] == 512
+    # AND the process's environment is as it was
+    assert "GREETING" not in os.environ
+
+
+def test_each_invocation_has_its_own_request_id(lambda_client: Any) -> None:
+    deploy(lambda_client, "reporter", "support.local_handlers.report", {})
+    invoker = Invoker(lambda_client, {})
+    first, second = invoker.invoke("reporter", {}), invoker.invoke("reporter", {})
+    assert first.request_id != second.request_id
+
+
+def test_a_raising_handler_is_a_failed_invocation_with_lambdas_error_payload(
+    lambda_client: Any,
+) -> None:
+    deploy(lambda_client, "failing", "support.local_handlers.fail", {})
+    invocation = Invoker(lambda_client, {}).invoke("failing", "x")
+    assert invocation.failed
+    assert invocation.error is not None
+    payload = invocation.error.payload()
+    assert (payload["errorType"], payload["errorMessage"]) == ("ValueError", "cannot handle 'x'")
+    assert any("local_handlers.py" in line for line in payload["stackTrace"])
+
+
+def test_a_project_handler_writes_through_the_emulator(
+    lambda_client: Any, table: str, read_item: ItemReader
+) -> None:
+    # GIVEN the inbox function as the root module deploys it
+    deploy(
+        lambda_client,
+        "dedup-inbox",
+        "lambda_dedup.handlers.inbox.handler",
+        {"DEDUP_TABLE_NAME": table},
+    )
+    command = load_event("direct_invoke")
+    invoker = Invoker(lambda_client, {})
+    # WHEN the same command is invoked twice
+    first, again = invoker.invoke("dedup-inbox", command), invoker.invoke("dedup-inbox", command)
+    # THEN the inbox holds it once and both invocations got the first receipt
+    assert first.response == again.response
+    assert first.response["request_id"] == first.request_id
+    assert read_item(table, id=f"inbox#{command['id']}") is not None
