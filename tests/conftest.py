@@ -65,6 +65,12 @@ def _atomic_dynamodb() -> Iterator[None]:
     undo()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_lambda_delivery_by_moto() -> None:
+    """As in the emulator: moto never tries to run a function; the local runner does."""
+    emulator_tool.leave_lambda_delivery_to_the_runner()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Never reach a real account, and never send in-process moto requests elsewhere."""

@@ -17,6 +17,10 @@ Three fidelity fixes are applied to the server:
   (``tag_streams_on_create``).
 * SQS returns a queue's ``RedrivePolicy`` as compact JSON; moto adds spaces, which the
   provider reports as a change in every later plan (``compact_redrive_policies``).
+
+And one change of role: moto keeps event source mappings, bucket notifications and
+topic subscriptions as configuration only, and never tries to run a function in Docker
+(``leave_lambda_delivery_to_the_runner``); the local runner plays the Lambda service.
 """
 
 from __future__ import annotations
@@ -113,6 +117,50 @@ def compact_redrive_policies() -> None:
     Queue.attributes = property(attributes)  # type: ignore[method-assign,assignment]
 
 
+class _NoDelivery(dict[str, Any]):
+    """A source's mappings, as moto sees them: always none, so that moto never invokes."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        pass
+
+
+def leave_lambda_delivery_to_the_runner() -> None:
+    """Stop moto from invoking functions itself; idempotent.
+
+    moto tries to run a mapped or subscribed function in Docker whenever a queue, stream,
+    table stream, bucket or topic gets an event. Without Docker every attempt fails,
+    slowly and noisily, and for SQS it is worse: moto *receives* the queue's messages to
+    invoke, which counts a receive against each message and can move it to the DLQ before
+    any consumer saw it. The local runner (``lambda_dedup.local``) plays the Lambda service
+    instead, so moto keeps event source mappings, notifications and subscriptions as
+    configuration only.
+    """
+    from moto.awslambda.models import LambdaBackend
+    from moto.dynamodb.models.table import Table
+    from moto.kinesis.models import Stream
+    from moto.s3 import notifications
+    from moto.sqs.models import Queue
+
+    if getattr(LambdaBackend.send_sns_message, "_inert", False):
+        return
+
+    def inert(*_: Any, **__: Any) -> None:
+        return None
+
+    inert._inert = True  # type: ignore[attr-defined]
+    for source in (Queue, Stream, Table):
+        original_init = source.__init__
+
+        @functools.wraps(original_init)
+        def init(self: Any, *args: Any, __init: Any = original_init, **kwargs: Any) -> None:
+            __init(self, *args, **kwargs)
+            self.lambda_event_source_mappings = _NoDelivery()
+
+        source.__init__ = init  # type: ignore[method-assign]
+    notifications._invoke_awslambda = inert
+    LambdaBackend.send_sns_message = inert  # type: ignore[method-assign]
+
+
 def client_environment(endpoint: str) -> dict[str, str]:
     """Environment variables that point AWS SDKs and Terraform at the emulator."""
     return {
@@ -139,6 +187,7 @@ def serve(host: str, port: int, announce: IO[str], *, exit_with_parent: bool = F
     make_dynamodb_atomic()
     tag_streams_on_create()
     compact_redrive_policies()
+    leave_lambda_delivery_to_the_runner()
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()

@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from moto.awslambda.models import LambdaFunction
 from support.aws import ItemReader
 from support.events import load_event
 
@@ -101,3 +102,52 @@ def test_a_project_handler_writes_through_the_emulator(
     assert first.response == again.response
     assert first.response["request_id"] == first.request_id
     assert read_item(table, id=f"inbox#{command['id']}") is not None
+
+
+def test_moto_leaves_every_delivery_to_the_runner(
+    lambda_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a function mapped to a queue, a stream and a table stream, notified by a bucket
+    # and subscribed to a topic, and a record of every invocation moto would attempt
+    attempts: list[Any] = []
+    monkeypatch.setattr(LambdaFunction, "invoke", lambda *args, **_: attempts.append(args))
+    arn = deploy(lambda_client, "reporter", "support.local_handlers.report", {})
+    sqs, kinesis, dynamodb = boto3.client("sqs"), boto3.client("kinesis"), boto3.client("dynamodb")
+    queue = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    stream_arn = kinesis.describe_stream(StreamName="clicks")["StreamDescription"]["StreamARN"]
+    table = dynamodb.create_table(
+        TableName="items",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )["TableDescription"]
+    for source in (queue_arn["Attributes"]["QueueArn"], stream_arn, table["LatestStreamArn"]):
+        lambda_client.create_event_source_mapping(
+            EventSourceArn=source, FunctionName="reporter", StartingPosition="TRIM_HORIZON"
+        )
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="uploads-test")
+    s3.put_bucket_notification_configuration(
+        Bucket="uploads-test",
+        NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}
+            ]
+        },
+    )
+    sns = boto3.client("sns")
+    topic = sns.create_topic(Name="signups")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
+    # WHEN every source gets an event
+    sqs.send_message(QueueUrl=queue, MessageBody="{}")
+    kinesis.put_record(StreamName="clicks", Data=b"{}", PartitionKey="p")
+    dynamodb.put_item(TableName="items", Item={"pk": {"S": "1"}})
+    s3.put_object(Bucket="uploads-test", Key="a.json", Body=b"{}")
+    sns.publish(TopicArn=topic, Message="{}")
+    # THEN moto attempted no invocation, and the queue's message was never received
+    assert attempts == []
+    (message,) = sqs.receive_message(QueueUrl=queue, AttributeNames=["All"])["Messages"]
+    assert message["Attributes"]["ApproximateReceiveCount"] == "1"
