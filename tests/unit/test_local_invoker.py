@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from typing import Any
 
 import boto3
@@ -12,6 +10,7 @@ import pytest
 from moto.awslambda.models import LambdaFunction
 from support.aws import ItemReader
 from support.events import load_event
+from support.functions import deploy
 
 from lambda_dedup.local import Invoker
 
@@ -22,26 +21,6 @@ ENDPOINT = "http://127.0.0.1:1"  # never contacted: moto in-process intercepts e
 def lambda_client(dynamodb: Any) -> Any:
     """A Lambda client on moto in-process (the ``dynamodb`` fixture's mock is active)."""
     return boto3.client("lambda")
-
-
-def deploy(client: Any, name: str, handler: str, environment: dict[str, str]) -> str:
-    """Create ``name`` in the emulator as Terraform would: a zip, a role, a handler path."""
-    role = boto3.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument="{}")
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as archive:
-        archive.writestr("placeholder.py", "")  # the code that runs is this checkout's
-    function = client.create_function(
-        FunctionName=name,
-        Runtime="python3.12",
-        Role=role["Role"]["Arn"],
-        Handler=handler,
-        Code={"ZipFile": code.getvalue()},
-        Timeout=20,
-        MemorySize=512,
-        Environment={"Variables": environment},
-    )
-    arn: str = function["FunctionArn"]
-    return arn
 
 
 def test_the_handler_runs_with_the_deployed_environment_and_a_lambda_context(
