@@ -22,3 +22,14 @@ def report(event: Any, context: Any) -> dict[str, Any]:
 
 def fail(event: Any, context: Any) -> None:
     raise ValueError(f"cannot handle {event!r}")
+
+
+_seen: dict[str, int] = {}
+
+
+def flaky(event: Any, context: Any) -> str:
+    """Fail the first delivery of each event ``id``, succeed on the retry."""
+    attempts = _seen[event["id"]] = _seen.get(event["id"], 0) + 1
+    if attempts == 1:
+        raise ConnectionError("downstream timed out")
+    return f"ok after {attempts}"
