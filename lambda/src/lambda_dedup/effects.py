@@ -10,16 +10,17 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeSerializer
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef as TransactItem
 else:
     TransactItem = dict  # one low-level ``TransactWriteItems`` entry
 
-__all__ = ["TransactItem", "increment", "put", "serialize", "update"]
+__all__ = ["TransactItem", "deserialize", "increment", "put", "serialize", "update"]
 
 _serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
 
 
 def _decimals(value: Any) -> Any:
@@ -36,6 +37,12 @@ def _decimals(value: Any) -> Any:
 def serialize(values: Mapping[str, Any]) -> dict[str, Any]:
     """Serialise plain Python values to low-level DynamoDB attribute values."""
     return {name: _serializer.serialize(_decimals(value)) for name, value in values.items()}
+
+
+def deserialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The inverse of :func:`serialize`: a low-level item as plain Python values (numbers
+    come back as ``Decimal``)."""
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
 def _expression_parts(

@@ -40,7 +40,6 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from lambda_dedup import config, effects
@@ -67,7 +66,6 @@ MAX_USER_ID = 128
 """As :func:`~lambda_dedup.domain.parse_profile` allows."""
 
 app = APIGatewayHttpResolver()
-_deserializer = TypeDeserializer()
 
 
 def error(
@@ -148,7 +146,7 @@ def create_profile(profile: dict[str, Any], request: str) -> dict[str, Any]:
         if failure.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
         stored: dict[str, Any] = failure.response.get("Item") or {}  # type: ignore[assignment]
-        old = {k: _deserializer.deserialize(v) for k, v in stored.items()}
+        old = effects.deserialize(stored)
         if old.get(CREATED_BY) == request:
             return _created(old)
         response = error(409, "profile_exists", f"profile {profile['user_id']!r} already exists")
@@ -201,7 +199,7 @@ def get_profile(user_id: str) -> Response[str]:
     )
     if "Item" not in found:
         return error(404, "not_found", f"no profile {user_id!r}")
-    item = {k: _deserializer.deserialize(v) for k, v in found["Item"].items()}
+    item = effects.deserialize(found["Item"])
     return Response(200, JSON, canonical_json(_public(item)))
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambda_dedup.local.functions import Invocation, Invoker
+from lambda_dedup.local.sqs import queue_url
 
 DEFAULT_RETRIES = 2
 DEFAULT_MAX_AGE_S = 21600
@@ -149,10 +150,8 @@ class AsyncInvoker:
         body = json.dumps(record)
         service = destination.split(":")[2]
         if service == "sqs":
-            _, _, _, _, account, name = destination.split(":")
             sqs = self._clients("sqs")
-            url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-            sqs.send_message(QueueUrl=url, MessageBody=body)
+            sqs.send_message(QueueUrl=queue_url(sqs, destination), MessageBody=body)
         elif service == "sns":
             self._clients("sns").publish(TopicArn=destination, Message=body)
         else:

@@ -64,6 +64,13 @@ class BatchOutcome:
     invocation: Invocation
 
 
+def queue_url(sqs_client: Any, queue_arn: str) -> str:
+    """The URL of the queue ``arn:<partition>:sqs:<region>:<account>:<name>``."""
+    _, _, _, _, account, name = queue_arn.split(":")
+    url: str = sqs_client.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+    return url
+
+
 def _message_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
     """boto3's ``MessageAttributes`` in the shape Lambda's SQS records carry them."""
     converted = {}
@@ -112,10 +119,7 @@ class SqsPoller:
         self._sqs = sqs_client
         self.mapping = mapping
         self._region = region
-        _, _, _, _, account, name = mapping.queue_arn.split(":")
-        self.queue_url: str = sqs_client.get_queue_url(
-            QueueName=name, QueueOwnerAWSAccountId=account
-        )["QueueUrl"]
+        self.queue_url = queue_url(sqs_client, mapping.queue_arn)
 
     def _receive(self, wait_s: int) -> list[dict[str, Any]]:
         messages: list[dict[str, Any]] = []
