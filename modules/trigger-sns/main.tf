@@ -12,7 +12,6 @@ locals {
   # ARNs built from known parts (names are references, so that dependents wait for the
   # resources): the policies are then known at plan time and reviewable.
   topic_arn       = var.create_topic ? try("${local.prefix}:sns:${local.where}:${aws_sns_topic.this[0].name}", null) : var.topic_arn
-  own_topic_arn   = "${local.prefix}:sns:${local.where}:${var.name}"
   function_arn    = "${local.prefix}:lambda:${local.where}:function:${coalesce(var.function_name, "-")}"
   dead_letter_arn = var.create_dead_letter_queue ? try("${local.prefix}:sqs:${local.where}:${aws_sqs_queue.dead_letter[0].name}", null) : var.dead_letter_queue_arn
 }
@@ -36,7 +35,7 @@ data "aws_iam_policy_document" "topic" {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["sns:Publish"]
-    resources = [local.own_topic_arn]
+    resources = [local.topic_arn]
 
     principals {
       type        = "*"
