@@ -66,9 +66,21 @@ def _atomic_dynamodb() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _no_phantom_stream_records() -> None:
+    """As in the emulator: a cancelled transaction leaves nothing in a table's stream."""
+    emulator_tool.keep_stream_shards_on_rollback()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _no_lambda_delivery_by_moto() -> None:
     """As in the emulator: moto never tries to run a function; the local runner does."""
     emulator_tool.leave_lambda_delivery_to_the_runner()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _bucket_policies_as_over_tls() -> None:
+    """As in the emulator: a TLS-only bucket policy does not deny moto's plain HTTP."""
+    emulator_tool.serve_bucket_policies_as_over_tls()
 
 
 @pytest.fixture(autouse=True)

@@ -78,6 +78,45 @@ def make_dynamodb_atomic() -> Callable[[], None]:
     return undo
 
 
+def keep_stream_shards_on_rollback() -> None:
+    """Leave no trace of a cancelled transaction in a table's stream; idempotent.
+
+    moto rolls a cancelled ``TransactWriteItems`` back by replacing each table it touched
+    with a deep copy taken before. The copy has a stream shard of its own, so an open
+    shard iterator keeps reading the discarded one, which holds records of the writes
+    that were cancelled -- a phantom change, delivered to the stream's function -- and
+    never sees a later change. DynamoDB Streams shows no cancelled write. So the live
+    shard is kept: cut back to its length before the transaction and given to the
+    restored table.
+    """
+    from moto.dynamodb.models import DynamoDBBackend
+
+    original = DynamoDBBackend.transact_write_items
+    if getattr(original, "_keeps_shards", False):
+        return
+
+    @functools.wraps(original)
+    def transact_write_items(self: Any, *args: Any, **kwargs: Any) -> Any:
+        shards = {
+            name: (table.stream_shard, len(table.stream_shard.items))
+            for name, table in self.tables.items()
+            if getattr(table, "stream_shard", None) is not None
+        }
+        try:
+            return original(self, *args, **kwargs)
+        except Exception:
+            for name, (shard, length) in shards.items():
+                table = self.tables.get(name)
+                if table is not None and table.stream_shard is not shard:
+                    del shard.items[length:]
+                    shard.table = table
+                    table.stream_shard = shard
+            raise
+
+    transact_write_items._keeps_shards = True  # type: ignore[attr-defined]
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 def tag_streams_on_create() -> None:
     """Make moto's Kinesis ``CreateStream`` apply its ``Tags``, as Kinesis does; idempotent."""
     from moto.kinesis.responses import KinesisResponse
@@ -117,6 +156,33 @@ def compact_redrive_policies() -> None:
     Queue.attributes = property(attributes)  # type: ignore[method-assign,assignment]
 
 
+def serve_bucket_policies_as_over_tls() -> None:
+    """Leave a bucket policy's conditional statements out of moto's checks; idempotent.
+
+    moto evaluates a bucket policy's Deny statements but not their ``Condition``, so the
+    stack's TLS-only statement (Deny when ``aws:SecureTransport`` is false) denies every
+    object request. The emulator stands in for S3's HTTPS endpoint, where that statement
+    never applies; statements without a condition are still enforced.
+    """
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+    from moto.s3.models import FakeBucket
+
+    if getattr(FakeBucket.get_permission, "_unconditional", False):
+        return
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        policy = json.loads(self.policy)
+        statements = policy.get("Statement") or []
+        statements = [statements] if isinstance(statements, dict) else statements
+        policy["Statement"] = [s for s in statements if "Condition" not in s]
+        return IAMPolicy(json.dumps(policy)).is_action_permitted(action, resource)
+
+    get_permission._unconditional = True  # type: ignore[attr-defined]
+    FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+
+
 class _NoDelivery(dict[str, Any]):
     """A source's mappings, as moto sees them: always none, so that moto never invokes."""
 
@@ -128,7 +194,8 @@ def leave_lambda_delivery_to_the_runner() -> None:
     """Stop moto from invoking functions itself; idempotent.
 
     moto tries to run a mapped or subscribed function in Docker whenever a queue, stream,
-    table stream, bucket or topic gets an event. Without Docker every attempt fails,
+    table stream, bucket or topic gets an event (and fails PutEvents outright when a rule
+    targets a function). Without Docker every attempt fails,
     slowly and noisily, and for SQS it is worse: moto *receives* the queue's messages to
     invoke, which counts a receive against each message and can move it to the DLQ before
     any consumer saw it. The local runner (``lambda_dedup.local``) plays the Lambda service
@@ -137,6 +204,7 @@ def leave_lambda_delivery_to_the_runner() -> None:
     """
     from moto.awslambda.models import LambdaBackend
     from moto.dynamodb.models.table import Table
+    from moto.events.models import Rule
     from moto.kinesis.models import Stream
     from moto.s3 import notifications
     from moto.sqs.models import Queue
@@ -159,6 +227,26 @@ def leave_lambda_delivery_to_the_runner() -> None:
         source.__init__ = init  # type: ignore[method-assign]
     notifications._invoke_awslambda = inert
     LambdaBackend.send_sns_message = inert  # type: ignore[method-assign]
+    _skip_function_targets(Rule)
+
+
+def _skip_function_targets(rule_class: Any) -> None:
+    """moto raises NotImplementedError on PutEvents when a matching rule has a function
+    target; it now delivers to the rule's other targets (the runner's tap among them)."""
+    original = rule_class.send_to_targets
+    lock = threading.Lock()  # the server's threads must not see each other's swap
+
+    @functools.wraps(original)
+    def send_to_targets(self: Any, *args: Any, **kwargs: Any) -> None:
+        with lock:
+            targets = self.targets
+            self.targets = [t for t in targets if t["Arn"].split(":")[2] != "lambda"]
+            try:
+                original(self, *args, **kwargs)
+            finally:
+                self.targets = targets
+
+    rule_class.send_to_targets = send_to_targets
 
 
 def client_environment(endpoint: str) -> dict[str, str]:
@@ -185,9 +273,11 @@ def serve(host: str, port: int, announce: IO[str], *, exit_with_parent: bool = F
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
     make_dynamodb_atomic()
+    keep_stream_shards_on_rollback()
     tag_streams_on_create()
     compact_redrive_policies()
     leave_lambda_delivery_to_the_runner()
+    serve_bucket_policies_as_over_tls()
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()

@@ -1,0 +1,112 @@
+"""The emulator's fixes that the local runner relies on, each against moto in-process
+(the ``dynamodb`` fixture is what starts it)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from moto.dynamodbstreams.models import dynamodbstreams_backends
+from support.plan import ACCOUNT, REGION
+
+
+def stream_reader(stream_arn: str) -> Any:
+    """Read the table's only shard through moto's DynamoDB Streams backend (its boto3
+    client is not routed by moto in-process), following one iterator as a reader does."""
+    backend = dynamodbstreams_backends[ACCOUNT][REGION]
+    shard = backend.describe_stream(stream_arn)["Shards"][0]
+    iterator = backend.get_shard_iterator(stream_arn, shard["ShardId"], "TRIM_HORIZON").arn
+
+    def read() -> list[str]:
+        nonlocal iterator
+        page = backend.get_records(iterator, 100)
+        iterator = page["NextShardIterator"]
+        return [record["dynamodb"]["Keys"]["pk"]["S"] for record in page["Records"]]
+
+    return read
+
+
+def test_a_cancelled_transaction_leaves_no_record_in_the_stream(dynamodb: Any) -> None:
+    # GIVEN a table with a stream, an item, and a reader with an open iterator
+    table = dynamodb.create_table(
+        TableName="items",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )["TableDescription"]
+    dynamodb.put_item(TableName="items", Item={"pk": {"S": "first"}})
+    read = stream_reader(table["LatestStreamArn"])
+    assert read() == ["first"]
+
+    # WHEN a transaction writes an item, then is cancelled by its second condition
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "items", "Item": {"pk": {"S": "cancelled"}}}},
+                {
+                    "Put": {
+                        "TableName": "items",
+                        "Item": {"pk": {"S": "first"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    dynamodb.put_item(TableName="items", Item={"pk": {"S": "later"}})
+
+    # THEN the open iterator sees the later change, and never the cancelled one
+    assert read() == ["later"]
+
+
+def test_put_events_reaches_a_rules_other_targets_when_one_is_a_function(dynamodb: Any) -> None:
+    # GIVEN a rule whose targets are a function and a queue
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    queue = sqs.create_queue(QueueName="tap")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
+    events.put_rule(Name="stopped", EventPattern=json.dumps({"source": ["aws.ec2"]}))
+    events.put_targets(
+        Rule="stopped",
+        Targets=[
+            {"Id": "fn", "Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f"},
+            {"Id": "tap", "Arn": queue_arn["Attributes"]["QueueArn"]},
+        ],
+    )
+
+    # WHEN an event matching the rule is put
+    answer = events.put_events(
+        Entries=[{"Source": "aws.ec2", "DetailType": "x", "Detail": json.dumps({"a": 1})}]
+    )
+
+    # THEN moto accepted it (instead of raising NotImplementedError) and the queue got it
+    assert answer["FailedEntryCount"] == 0
+    (message,) = sqs.receive_message(QueueUrl=queue)["Messages"]
+    assert json.loads(message["Body"])["detail"] == {"a": 1}
+
+
+def test_a_tls_only_bucket_policy_does_not_deny_the_emulators_plain_http(dynamodb: Any) -> None:
+    # GIVEN a bucket whose policy denies requests without TLS, and denies one key outright
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="uploads-test")
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:*"}
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                **deny,
+                "Resource": "arn:aws:s3:::uploads-test/*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {**deny, "Resource": "arn:aws:s3:::uploads-test/locked"},
+        ],
+    }
+    s3.put_bucket_policy(Bucket="uploads-test", Policy=json.dumps(policy))
+
+    # WHEN objects are written / THEN the TLS-only statement stands aside for the
+    # emulator's endpoint, and the unconditional one is still enforced
+    s3.put_object(Bucket="uploads-test", Key="a.json", Body=b"{}")
+    assert s3.get_object(Bucket="uploads-test", Key="a.json")["Body"].read() == b"{}"
+    with pytest.raises(s3.exceptions.ClientError):
+        s3.put_object(Bucket="uploads-test", Key="locked", Body=b"{}")
