@@ -115,3 +115,26 @@ def test_a_malformed_record_is_rejected_naming_the_field(
     assert write_log.count(AUDIT) == {}
     (line,) = log_lines.with_message("rejected record")
     assert line["field"] == field
+
+
+def test_a_change_too_large_to_audit_is_rejected_and_the_item_s_next_changes_wait(
+    write_log: WriteLog, log_lines: LogLines
+) -> None:
+    # GIVEN a change whose old and new images are 250 KB each (over 400 KB together),
+    # then a later change of the same item, and a small change of another item
+    big = "a" * (250 * 1024)
+    event = dynamodb_stream_batch(
+        [change(1, bio=big), change(1, name="Later"), change(2, name="Other")]
+    )
+    event["Records"][0]["dynamodb"]["OldImage"]["bio"] = {"S": big}
+
+    # WHEN the batch is handled
+    failed = failed_ids(invoke(event))
+
+    # THEN the large change is rejected -- no retry can make it fit -- naming DynamoDB's
+    # limit, the same item's later change waits behind it, and the other item is audited
+    assert failed == [r["dynamodb"]["SequenceNumber"] for r in event["Records"][:2]]
+    assert len(write_log.count(AUDIT)) == 1
+    (line,) = log_lines.with_message("rejected record")
+    assert "bytes per item" in line["reason"]
+    assert line["field"] == "dynamodb.NewImage"

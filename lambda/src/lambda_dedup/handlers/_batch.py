@@ -10,6 +10,10 @@ response. Every failed record gets one structured log line saying why:
 * ``record failed`` (WARNING, with the traceback): anything else, for example a DynamoDB
   error that outlasted botocore's retries. It is reported and redelivered;
 * ``record skipped`` (WARNING): an earlier record with its ordering key failed.
+
+Every record that succeeded gets one INFO line, ``record applied`` or ``duplicate record``,
+with its identifier, so that each delivery's outcome can be traced (the local runner's
+accounting counts them).
 """
 
 from __future__ import annotations
@@ -74,9 +78,16 @@ def run_batch(
         max_workers=config.batch_workers(DEFAULT_MAX_WORKERS),
     )
 
+    def identify(raw: dict[str, Any]) -> dict[str, Any]:
+        """The record's id in the partial batch response and, for stream records, its
+        ``eventID`` (a Kinesis sequence number is unique only within its shard)."""
+        found = {"source": source, "record_id": item_identifier(raw, processor.event_type)}
+        if isinstance(raw.get("eventID"), str):
+            found["event_id"] = raw["eventID"]
+        return found
+
     def describe(data: Any) -> dict[str, Any]:
-        record_id = item_identifier(data.raw_event, processor.event_type)
-        return {"source": source, "record_id": record_id}
+        return identify(data.raw_event)
 
     def record_handler(record: Any) -> Outcome[Any]:
         try:
@@ -102,7 +113,12 @@ def run_batch(
     counts: Counter[str] = Counter()
     for entry in processor.entries:
         if entry[0] == "success":
-            counts["DuplicatesSuppressed" if entry[1].duplicate else "RecordsApplied"] += 1
+            outcome = entry[1]
+            counts["DuplicatesSuppressed" if outcome.duplicate else "RecordsApplied"] += 1
+            logger.info(
+                "duplicate record" if outcome.duplicate else "record applied",
+                extra={**identify(entry[2]), "dedup_record_id": outcome.record_id},
+            )
     for data, (_, error, _) in zip(processor.fail_messages, processor.exceptions, strict=True):
         if isinstance(error, PrecedingRecordFailedError):
             counts["RecordsSkipped"] += 1

@@ -7,6 +7,8 @@ keys, its old and new images and the change's time. It is written in effect mode
 redelivered change is audited once.
 
 * **Key:** the record's ``eventID``.
+* **Rejected:** a malformed record, and a change too large to audit (old and new images
+  over DynamoDB's 400 KB item limit together).
 * **Order:** the changes of one item (same ``Keys``) run in sequence order and stop at the
   first failure; the rest of that item is reported failed, unprocessed. Different items
   run concurrently.
@@ -34,6 +36,9 @@ from lambda_dedup.keys import canonical_json
 
 NAMESPACE = "dynamodb-audit"
 EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
+MAX_AUDIT_ITEM_BYTES = 400 * 1024
+"""DynamoDB's item size limit: a change whose old and new images exceed it together
+cannot be audited, and no retry can change that."""
 CHANGE = ("event_name", "source_table", "keys", "old_image", "new_image")
 """The audit item's fields that a redelivery of the same ``eventID`` must repeat."""
 
@@ -93,6 +98,13 @@ def audit_item(record: DynamoDBRecord) -> dict[str, Any]:
         image = _image(record, attribute, field)
         if image:
             item[name] = image
+    size = len(canonical_json(item).encode("utf-8"))
+    if size > MAX_AUDIT_ITEM_BYTES:
+        raise InvalidEventError(
+            f"the audit item would be {size} bytes; DynamoDB stores at most"
+            f" {MAX_AUDIT_ITEM_BYTES} bytes per item",
+            "dynamodb.NewImage",
+        )
     return item
 
 
