@@ -41,6 +41,8 @@ FILE_MODE = 0o100644 << 16  # regular file, rw-r--r--
 COMPRESSION = zipfile.ZIP_DEFLATED
 COMPRESS_LEVEL = 9
 EXCLUDED_PARTS = frozenset({"__pycache__"})
+DEVELOPMENT_ONLY = ("lambda_dedup/local/",)
+"""The local runner plays the Lambda service on a developer's machine; no function needs it."""
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
 
 _LOCK_LINE = re.compile(
@@ -127,6 +129,8 @@ def source_entries(
     for package in packages:
         for path in sorted((root / package).rglob("*")):
             relative = path.relative_to(root).as_posix()
+            if relative.startswith(DEVELOPMENT_ONLY):
+                continue
             if path.is_file() and _wanted(relative):
                 yield relative, path.read_bytes()
 

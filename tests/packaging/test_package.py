@@ -68,6 +68,7 @@ def test_zip_holds_the_package_and_its_locked_dependencies_only(package_zip: Pat
     assert {"aws_lambda_powertools", "boto3", "botocore"} <= top_level
     assert not any("__pycache__" in name or name.endswith(".pyc") for name in names)
     assert not any(name.startswith(("tests/", "lambda_dedup/tools")) for name in names)
+    assert not any(name.startswith("lambda_dedup/local/") for name in names)  # the runner
     assert names == sorted(names)
     assert {info.date_time for info in infos} == {package_tool.FIXED_TIME}
     assert {info.external_attr for info in infos} == {package_tool.FILE_MODE}

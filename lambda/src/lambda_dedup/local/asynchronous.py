@@ -20,8 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from lambda_dedup.local.destinations import send_to_destination
 from lambda_dedup.local.functions import Invocation, Invoker
-from lambda_dedup.local.sqs import queue_url
 
 DEFAULT_RETRIES = 2
 DEFAULT_MAX_AGE_S = 21600
@@ -147,13 +147,5 @@ class AsyncInvoker:
         arn = self._invoker.function(function).arn
         placeholder = Invocation(function, "", error=None)
         record = invocation_record(arn, event, last or placeholder, attempts, condition)
-        body = json.dumps(record)
-        service = destination.split(":")[2]
-        if service == "sqs":
-            sqs = self._clients("sqs")
-            sqs.send_message(QueueUrl=queue_url(sqs, destination), MessageBody=body)
-        elif service == "sns":
-            self._clients("sns").publish(TopicArn=destination, Message=body)
-        else:
-            raise ValueError(f"unsupported on-failure destination {destination!r}")
+        send_to_destination(self._clients, destination, json.dumps(record))
         return record

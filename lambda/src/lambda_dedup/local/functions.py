@@ -11,7 +11,9 @@ which also runs one invocation at a time.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import os
 import threading
 import time
@@ -20,7 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from lambda_dedup.handlers import _runtime
 
@@ -38,6 +40,7 @@ class LocalFunction:
     environment: Mapping[str, str]
     timeout_s: int
     memory_mb: int
+    role: str = ""
 
     @classmethod
     def describe(cls, lambda_client: Any, name: str) -> LocalFunction:
@@ -50,6 +53,7 @@ class LocalFunction:
             environment=dict((config.get("Environment") or {}).get("Variables") or {}),
             timeout_s=int(config.get("Timeout", 3)),
             memory_mb=int(config.get("MemorySize", 128)),
+            role=config.get("Role", ""),
         )
 
     def entry_point(self) -> Handler:
@@ -123,6 +127,11 @@ class Invocation:
     request_id: str
     response: Any = None
     error: FunctionError | None = None
+    logs: tuple[str, ...] = ()
+    """What the handler wrote: its log lines and its metrics, one JSON object per line."""
+    started_at: float = 0.0
+    """When it started, in seconds since the epoch."""
+    duration_s: float = 0.0
 
     @property
     def failed(self) -> bool:
@@ -132,15 +141,28 @@ class Invocation:
 class Invoker:
     """Invokes deployed functions in this process, one at a time.
 
+    What a handler writes (Powertools' log lines and metrics) is captured into its
+    :class:`Invocation`, still written where it went before, and given to ``log_sink``
+    (for example :class:`~lambda_dedup.local.logs.CloudWatchLogs`, which stores it in the
+    emulator as Lambda stores it in CloudWatch Logs).
+
     Args:
         lambda_client: a boto3 Lambda client on the emulator.
         base_environment: variables every invocation also gets, e.g. the emulator's
             endpoint and fake credentials (``AWS_ENDPOINT_URL``...).
+        log_sink: called with the function and each finished invocation.
     """
 
-    def __init__(self, lambda_client: Any, base_environment: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        lambda_client: Any,
+        base_environment: Mapping[str, str],
+        *,
+        log_sink: Callable[[LocalFunction, Invocation], None] | None = None,
+    ) -> None:
         self._client = lambda_client
         self._base = dict(base_environment)
+        self._sink = log_sink
         self._lock = threading.Lock()
         self._functions: dict[str, LocalFunction] = {}
         self._last_environment: dict[str, str] | None = None
@@ -161,16 +183,55 @@ class Invoker:
             if environment != self._last_environment:
                 _runtime.reset()  # clients and settings belong to the previous function
                 self._last_environment = environment
-            try:
-                response = handler(event, context)
-            except Exception as error:  # the handler's failure is the invocation's result
-                failure = FunctionError(
-                    type(error).__name__,
-                    str(error),
-                    tuple(traceback.format_exception(error)),
-                )
-                return Invocation(name, context.aws_request_id, error=failure)
-        return Invocation(name, context.aws_request_id, response=response)
+            started = time.time()
+            with _captured() as output:
+                try:
+                    response, failure = handler(event, context), None
+                except Exception as error:  # the handler's failure is the invocation's result
+                    response, failure = (
+                        None,
+                        FunctionError(
+                            type(error).__name__,
+                            str(error),
+                            tuple(traceback.format_exception(error)),
+                        ),
+                    )
+            invocation = Invocation(
+                name,
+                context.aws_request_id,
+                response=response,
+                error=failure,
+                logs=tuple(line for line in output.getvalue().splitlines() if line),
+                started_at=started,
+                duration_s=time.time() - started,
+            )
+            if self._sink is not None:
+                self._sink(function, invocation)
+        return invocation
+
+
+def write_function_output_to(stream: IO[str]) -> IO[str]:
+    """Where the functions' log lines and metrics are written through (standard output
+    by default); returns the previous stream."""
+    previous: IO[str] = _runtime.logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
+    return previous
+
+
+@contextmanager
+def _captured() -> Iterator[io.StringIO]:
+    """Capture what the handler writes: Powertools' log handler (bound to the stream it
+    was created with) and standard output (metrics). It is written through afterwards."""
+    handler = _runtime.logger.registered_handler
+    output = io.StringIO()
+    previous = handler.setStream(output)  # type: ignore[attr-defined]
+    try:
+        with contextlib.redirect_stdout(output):
+            yield output
+    finally:
+        handler.setStream(previous)  # type: ignore[attr-defined]
+        if previous is not None:
+            previous.write(output.getvalue())
+            previous.flush()
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lambda_dedup.local.destinations import queue_url
 from lambda_dedup.local.functions import Invocation, Invoker
 
 MAX_RECEIVE = 10
@@ -64,13 +65,6 @@ class BatchOutcome:
     invocation: Invocation
 
 
-def queue_url(sqs_client: Any, queue_arn: str) -> str:
-    """The URL of the queue ``arn:<partition>:sqs:<region>:<account>:<name>``."""
-    _, _, _, _, account, name = queue_arn.split(":")
-    url: str = sqs_client.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
-    return url
-
-
 def _message_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
     """boto3's ``MessageAttributes`` in the shape Lambda's SQS records carry them."""
     converted = {}
@@ -86,6 +80,11 @@ def _message_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
             record["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode("ascii")
         converted[name] = record
     return converted
+
+
+def _chunks(messages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """``messages`` in groups of at most 10, the most one SQS batch request takes."""
+    return [messages[n : n + MAX_RECEIVE] for n in range(0, len(messages), MAX_RECEIVE)]
 
 
 def failed_ids(response: Any, batch: set[str]) -> set[str] | None:
@@ -113,8 +112,18 @@ class SqsPoller:
     """Polls one queue for one mapping and invokes its function, as Lambda's poller does."""
 
     def __init__(
-        self, invoker: Invoker, sqs_client: Any, mapping: SqsMapping, *, region: str
+        self,
+        invoker: Invoker,
+        sqs_client: Any,
+        mapping: SqsMapping,
+        *,
+        region: str,
+        redelivery_delay_s: int | None = None,
     ) -> None:
+        """``redelivery_delay_s``, if given, replaces the queue's visibility timeout for
+        failed messages (``ChangeMessageVisibility``), so that a local run need not wait
+        the deployed timeout (six times the function's) before each redelivery."""
+        self._redelivery_delay = redelivery_delay_s
         self._invoker = invoker
         self._sqs = sqs_client
         self.mapping = mapping
@@ -172,12 +181,24 @@ class SqsPoller:
             failed = set()
         failed = set(ids) if failed is None else failed
         done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), MAX_RECEIVE):
-            chunk = done[start : start + MAX_RECEIVE]
+        for chunk in _chunks(done):
             self._sqs.delete_message_batch(
                 QueueUrl=self.queue_url,
                 Entries=[
                     {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(chunk)
+                ],
+            )
+        retried = [m for m in messages if m["MessageId"] in failed]
+        for chunk in _chunks(retried if self._redelivery_delay is not None else []):
+            self._sqs.change_message_visibility_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {
+                        "Id": str(n),
+                        "ReceiptHandle": m["ReceiptHandle"],
+                        "VisibilityTimeout": self._redelivery_delay,
+                    }
+                    for n, m in enumerate(chunk)
                 ],
             )
         return BatchOutcome(

@@ -1,0 +1,107 @@
+"""``python -m lambda_dedup.local``: deliver events to a stack in a local emulator.
+
+Reads the stack's wiring from the emulator at ``--endpoint`` (default
+``AWS_ENDPOINT_URL``), prints it, serves each HTTP API on loopback, and delivers events
+from every trigger until interrupted (or, with ``--until-idle``, until nothing is left).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+import boto3
+
+from lambda_dedup.local.runner import Runner
+
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+
+
+def emulator_environment(endpoint: str, region: str) -> dict[str, str]:
+    """What the functions get besides their own environment: the emulator's endpoint,
+    its region and fake credentials (no real account is ever reached)."""
+    return {
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
+
+
+def clients_for(endpoint: str, region: str) -> Any:
+    """``clients(service)``: one boto3 client per service on the emulator."""
+    cache: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def clients(service: str) -> Any:
+        with lock:
+            if service not in cache:
+                cache[service] = boto3.client(
+                    service,  # type: ignore[call-overload]
+                    endpoint_url=endpoint,
+                    region_name=region,
+                    aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                )
+            return cache[service]
+
+    return clients
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lambda_dedup.local", description=__doc__)
+    parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"))
+    parser.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"))
+    parser.add_argument("--api-port", type=int, default=0, help="the API's port (0: a free one)")
+    parser.add_argument(
+        "--sqs-redelivery-delay",
+        type=int,
+        default=None,
+        metavar="S",
+        help="seconds before a failed SQS message is visible again (default: the queue's)",
+    )
+    parser.add_argument(
+        "--retry-delay",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="seconds before an asynchronous retry (default 0; Lambda waits 1-2 minutes)",
+    )
+    parser.add_argument("--until-idle", action="store_true", help="stop when nothing is left")
+    args = parser.parse_args(argv)
+    if not args.endpoint:
+        parser.error("--endpoint (or AWS_ENDPOINT_URL) must name the emulator")
+
+    runner = Runner(
+        clients_for(args.endpoint, args.region),
+        emulator_environment(args.endpoint, args.region),
+        region=args.region,
+        retry_delay_s=args.retry_delay,
+        sqs_redelivery_delay_s=args.sqs_redelivery_delay,
+        api_port=args.api_port,
+    ).start()
+    try:
+        for trigger, source, function in runner.wiring():
+            print(f"{trigger:<12} {source}  ->  {function}", file=sys.stderr)
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        if args.until_idle:
+            runner.run_until_idle()
+        else:
+            print("delivering; Ctrl-C stops", file=sys.stderr)
+            with contextlib.suppress(KeyboardInterrupt):
+                runner.run_forever(stop)
+    finally:
+        runner.close()
+    made = ", ".join(f"{n} {trigger}" for trigger, n in sorted(runner.invocations.items()))
+    print(f"invocations: {made or 'none'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
