@@ -2,11 +2,17 @@
 
 1. builds the deployment zip;
 2. starts the local emulator (moto server on a free loopback port);
-3. runs ``terraform apply`` of the root module (through examples/emulator);
-4. shows what was created, read back from the emulator's own APIs (tables, functions and
-   the event source mappings of the SQS, Kinesis and DynamoDB Streams triggers);
-5. tears everything down -- or, with ``--keep``, leaves the emulator and the stack up and
-   prints how to reach them.
+3. ``terraform init`` and 4. ``terraform apply`` of the root module (through
+   examples/emulator);
+5. starts the local runner (``lambda_dedup.local``), which reads the stack's wiring from
+   the emulator and plays the Lambda service for it;
+6. sends every trigger a set of events with duplicates and one malformed event
+   (:mod:`scenario`), lets the runner deliver them, and prints one row per trigger: sent,
+   unique, effects, duplicates suppressed, dead-lettered -- counted from the emulator;
+
+then tears everything down -- or, with ``--keep``, leaves the emulator and the stack up
+and prints how to run the runner and send more events by hand. It exits non-zero if a
+row does not balance.
 
 Terraform runs in ``build/demo/`` (a staged copy of the tree), never in the checkout.
 """
@@ -28,12 +34,20 @@ from typing import Any
 import boto3
 import emulator as emulator_tool
 import package as package_tool
+import scenario
 import tfharness
+
+from lambda_dedup.local.functions import write_function_output_to
+from lambda_dedup.local.runner import Runner
 
 REPO = Path(__file__).resolve().parents[2]
 WORK = REPO / "build" / "demo"
 STACK = "examples/emulator"
-STEPS = 5
+STEPS = 6
+LABEL = "demo"
+SQS_REDELIVERY_DELAY_S = 1
+"""The queue's visibility timeout is 180 s (six times the function's); a failed message
+comes back after 1 s here, so that the malformed one reaches the DLQ in seconds."""
 
 
 @contextmanager
@@ -71,86 +85,45 @@ def apply_with_progress(tf: tfharness.Terraform, directory: Path) -> None:
         raise tfharness.TerraformError("terraform apply failed:\n" + "".join(transcript[-60:]))
 
 
-def show_created(
-    tf: tfharness.Terraform, directory: Path, server: emulator_tool.Emulator
-) -> dict[str, Any]:
-    state = json.loads(tf.run(directory, "show", "-json").stdout)
-    outputs: dict[str, Any] = state["values"]["outputs"]["stack"]["value"]
-    rows = []
-
-    def walk(module: dict[str, Any]) -> None:
-        for resource in module.get("resources", []):
-            if resource["mode"] == "managed":
-                values = resource["values"]
-                name = values.get("name") or values.get("function_name") or values.get("id")
-                rows.append((resource["type"], str(name)))
-        for child in module.get("child_modules", []):
-            walk(child)
-
-    walk(state["values"]["root_module"])
-    width = max(len(kind) for kind, _ in rows)
-    print(f"\n      {'resource type':<{width}}  name")
-    for kind, name in sorted(rows):
-        print(f"      {kind:<{width}}  {name}")
-
-    dynamodb = boto3.client("dynamodb", **server.client_options())
-    lam = boto3.client("lambda", **server.client_options())
-    table = dynamodb.describe_table(TableName=outputs["idempotency_table_name"])["Table"]
-    ttl = dynamodb.describe_time_to_live(TableName=table["TableName"])["TimeToLiveDescription"]
-    function = lam.get_function_configuration(FunctionName=outputs["inbox_function_name"])
-    key = table["KeySchema"][0]["AttributeName"]
-    tracing = function["TracingConfig"]["Mode"]
-    print("\n      read back from the emulator:")
-    print(
-        f"      table    {table['TableName']}: key {key},"
-        f" TTL {ttl['TimeToLiveStatus']} on {ttl.get('AttributeName')}"
+def run_scenario(server: emulator_tool.Emulator, outputs: dict[str, Any]) -> list[scenario.Row]:
+    """Start the runner, send every trigger its events, print the wiring and the results."""
+    options = server.client_options()
+    clients = functools.cache(lambda service: boto3.client(service, **options))
+    stack = scenario.Stack(outputs, clients, emulator_tool.REGION)
+    runner = Runner(
+        clients,
+        server.environment(),
+        region=emulator_tool.REGION,
+        sqs_redelivery_delay_s=SQS_REDELIVERY_DELAY_S,
     )
-    print(
-        f"      function {function['FunctionName']}: {function['Runtime']},"
-        f" handler {function['Handler']}, tracing {tracing}"
-    )
-    for trigger in ("sqs", "kinesis", "dynamodb_stream"):
-        consumer = outputs.get(f"{trigger}_function_name")
-        if consumer is None:
-            continue
-        mappings = lam.list_event_source_mappings(FunctionName=consumer)["EventSourceMappings"]
-        for mapping in mappings:
-            destination = mapping.get("DestinationConfig", {}).get("OnFailure", {})
-            failures = destination.get("Destination") or outputs.get("sqs_dead_letter_queue_arn")
-            print(
-                f"      trigger  {mapping['EventSourceArn'].split(':', 5)[-1]} -> {consumer}:"
-                f" batch {mapping['BatchSize']}, {', '.join(mapping['FunctionResponseTypes'])},"
-                f" failures to {str(failures).split(':')[-1]}"
-            )
-    show_push_triggers(outputs, server)
-    return outputs
+    with step(5, "Starting the local runner (python -m lambda_dedup.local)"):
+        function_log = (WORK / "functions.log").open("w")
+        write_function_output_to(function_log)
+        print(f"      function logs: {function_log.name} (and the emulator's CloudWatch Logs)")
+        runner.start()
+        print("      read from the emulator:")
+        for trigger, source, function in runner.wiring():
+            print(f"      {trigger:<12} {source}  ->  {function}")
+    try:
+        with step(6, "Sending events (duplicates and one malformed each) through all 7 triggers"):
 
+            def settle() -> None:
+                made = runner.run_until_idle()
+                print(f"      delivered: {made} invocations", flush=True)
 
-def show_push_triggers(outputs: dict[str, Any], server: emulator_tool.Emulator) -> None:
-    """The API's routes, and each asynchronous source's wiring and failure path."""
-    client = functools.partial(boto3.client, **server.client_options())
-    if outputs.get("api_gateway_api_id"):
-        routes = client("apigatewayv2").get_routes(ApiId=outputs["api_gateway_api_id"])["Items"]
-        print(
-            f"      trigger  API {outputs['api_gateway_api_id']}"
-            f" ({', '.join(sorted(r['RouteKey'] for r in routes))})"
-            f" -> {outputs['api_gateway_function_name']}: {routes[0]['AuthorizationType']}"
-        )
-    sources = {
-        "s3": outputs.get("s3_bucket_name"),
-        "sns": str(outputs.get("sns_topic_arn")).split(":")[-1],
-        "eventbridge": f"rule/{outputs.get('eventbridge_rule_name')}",
-    }
-    for trigger, source in sources.items():
-        function = outputs.get(f"{trigger}_function_name")
-        if function is None:
-            continue
-        config = client("lambda").get_function_event_invoke_config(FunctionName=function)
-        failures = config["DestinationConfig"]["OnFailure"]["Destination"].split(":")[-1]
-        print(
-            f"      trigger  {source} -> {function}: async, {config['MaximumRetryAttempts']}"
-            f" retries, failures to {failures}"
-        )
+            sent = scenario.send(stack, runner, LABEL, settle=settle)
+        rows = scenario.count(stack, runner, LABEL, sent)
+    finally:
+        runner.close()
+        write_function_output_to(sys.stdout)
+        function_log.close()
+    print("\nWhere every event ended (counted from the emulator's tables, queues and logs):\n")
+    for line in scenario.table(rows).splitlines():
+        print(f"  {line}")
+    for row in rows:
+        for reason in row.reasons:
+            print(f"  {row.trigger} rejected: {reason}")
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,13 +156,13 @@ def main(argv: list[str] | None = None) -> int:
             tf.init(directory)
         with step(4, "terraform apply of the root module"):
             apply_with_progress(tf, directory)
-        with step(5, "What was created"):
-            outputs = show_created(tf, directory, server)
+        outputs = json.loads(tf.run(directory, "output", "-json", "stack").stdout)
+        rows = run_scenario(server, outputs)
         if args.keep:
             server.detach()
             log.close()
             print_keep_instructions(server, directory, outputs)
-            return 0
+            return 0 if all(row.balanced for row in rows) else 1
         print("\nTearing down: terraform destroy ...", flush=True)
         tf.run(directory, "destroy", "-auto-approve", "-input=false", "-no-color")
     finally:
@@ -198,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             log.close()
             shutil.rmtree(WORK, ignore_errors=True)
     print("Done: the stack was destroyed and the emulator stopped. `make demo KEEP=1` keeps them.")
-    return 0
+    return 0 if all(row.balanced for row in rows) else 1
 
 
 def print_keep_instructions(
@@ -209,23 +182,46 @@ def print_keep_instructions(
         f"AWS_ENDPOINT_URL={server.endpoint} AWS_REGION={emulator_tool.REGION}"
         " AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
     )
+    profile = '{"user_id": "u-1", "email": "ada@example.com"}'
+    detail = {"instance-id": "i-0123456789abcdef0", "state": "stopped"}
+    entries = json.dumps(
+        [
+            {
+                "Source": "aws.ec2",
+                "DetailType": "EC2 Instance State-change Notification",
+                "Detail": json.dumps(detail),
+            }
+        ]
+    )
     print(f"""
 The stack is up on {server.endpoint} (moto server, pid {server.pid}).
+The emulator stores events but runs no function: start the runner, which does, in a
+terminal of its own (it prints the API's URL; Ctrl-C stops it):
 
-  # look at the stack
-  {env} aws dynamodb describe-table --table-name {outputs["idempotency_table_name"]}
-  {env} aws lambda get-function --function-name {outputs["inbox_function_name"]}
-  {env} aws lambda list-event-source-mappings
-  {env} aws dynamodb scan --table-name {outputs["idempotency_table_name"]}
+  export {env}
+  .venv/bin/python -m lambda_dedup.local --api-port 8080 --sqs-redelivery-delay 1
 
-  # put events on the sources (moto stores them; it does not run the functions)
-  {env} aws sqs send-message --queue-url {outputs["sqs_queue_url"]} \\
-      --message-body '{{"user_id": "u-1", "email": "ada@example.com", "request_id": "r-1"}}'
-  {env} aws kinesis put-record --stream-name {outputs["kinesis_stream_name"]} --partition-key u-1 \\
+Then, in another terminal with the same exports, send events (each twice, to see the
+duplicate suppressed), and read the function logs in the emulator:
+
+  curl --aws-sigv4 aws:amz:{emulator_tool.REGION}:execute-api --user test:test \\
+      -H 'Idempotency-Key: k-1' -H 'Content-Type: application/json' \\
+      -d '{profile}' http://127.0.0.1:8080/profiles
+  echo '{profile}' > u-1.json
+  aws s3 cp u-1.json s3://{outputs["s3_bucket_name"]}/profiles/u-1.json
+  aws sqs send-message --queue-url {outputs["sqs_queue_url"]} \\
+      --message-body '{{"user_id": "u-2", "email": "bo@example.com", "request_id": "r-1"}}'
+  aws kinesis put-record --stream-name {outputs["kinesis_stream_name"]} --partition-key u-1 \\
       --cli-binary-format raw-in-base64-out \\
       --data '{{"event_id": "e-1", "user_id": "u-1", "type": "page_view"}}'
+  aws sns publish --topic-arn {outputs["sns_topic_arn"]} --message '{profile}' \\
+      --message-attributes 'idempotency_key={{DataType=String,StringValue=w-1}}'
+  aws events put-events --entries '{entries}'
+  aws dynamodb scan --table-name {outputs["audit_table_name"]}
+  aws logs tail /aws/lambda/{outputs["sqs_function_name"]}
 
-  # tear it down
+Tear it down:
+
   TF_CLI_CONFIG_FILE=build/terraform.rc terraform -chdir={relative} destroy -auto-approve
   kill {server.pid}
 """)

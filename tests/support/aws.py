@@ -166,10 +166,18 @@ class FaultInjector:
     moto would apply the write that the test says failed.
     """
 
-    def __init__(self, client: DynamoDBClient) -> None:
+    def __init__(self, client: DynamoDBClient | None = None, *, events: Any = None) -> None:
+        """On ``client``, or on every client created later from the session whose event
+        emitter is ``events`` (``boto3.DEFAULT_SESSION.events``)."""
         self._plan: list[_Fault] = []
         self._lock = threading.Lock()  # batch handlers send from several threads
-        client.meta.events.register_first("before-send.dynamodb", self._on_send)  # type: ignore[arg-type]
+        emitter = client.meta.events if client is not None else events
+        emitter.register_first("before-send.dynamodb", self._on_send)  # type: ignore[arg-type]
+
+    @property
+    def pending(self) -> int:
+        """Planned failures not injected yet."""
+        return sum(fault.remaining for fault in self._plan)
 
     def fail(
         self,

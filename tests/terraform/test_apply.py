@@ -2,7 +2,10 @@
 
 examples/emulator wraps the root module with a provider configured for the emulator;
 pytest-terraform's ``terraform`` fixture applies it once per session and destroys it at
-the end. The tests read its outputs and check them against what the emulator holds.
+the end. The first tests read its outputs and check them against what the emulator
+holds; the end-to-end tests then deliver events through all seven triggers with the
+local runner (``lambda_dedup.local``), once cleanly and once with transient failures,
+and count where every event ended from the emulator's tables, queues and logs.
 """
 
 from __future__ import annotations
@@ -10,16 +13,24 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import boto3
 import emulator as emulator_tool
 import pytest
+import scenario
+from botocore.retries.standard import ExponentialBackoff
 from moto.events.models import EventPattern
 from pytest_terraform import terraform
+from support.aws import FaultInjector
 from support.events import load_event
 from support.plan import ACCOUNT, arn, statements
+
+from lambda_dedup.handlers import _runtime
+from lambda_dedup.local.runner import Runner
+from lambda_dedup.store.dynamodb import MAX_ATTEMPTS
 
 # pytest-terraform's fixture takes (request, tmpdir_factory, worker_id) only, so what it
 # needs -- the emulator, TF_VAR_endpoint_url and the zip -- comes from the autouse
@@ -290,3 +301,173 @@ def test_plan_after_apply_shows_no_change(stack: Any) -> None:
         text=True,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# -- end to end: events through all seven triggers, delivered by the local runner --------
+
+DUPLICATES = {trigger: 1 for trigger in scenario.TRIGGERS}
+"""Duplicates sent per trigger; the DynamoDB stream's are its replay, counted per run."""
+REASONS = {
+    "api_gateway": "not valid JSON",
+    "sqs": "not valid JSON",
+    "kinesis": "not valid JSON",
+    "dynamodb_stream": "bytes per item",
+    "s3": "not valid JSON",
+    "sns": "email",
+    "eventbridge": "instance-id",
+}
+"""A word of the reason each trigger's malformed event must be logged with."""
+
+
+def _run(emulator: emulator_tool.Emulator, outputs: dict[str, Any], label: str) -> list[Any]:
+    """One scenario run with a fresh runner: its rows, keyed by trigger."""
+    options = emulator.client_options()
+    clients: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        if service not in clients:
+            clients[service] = boto3.client(service, **options)  # type: ignore[call-overload]
+        return clients[service]
+
+    stack = scenario.Stack(outputs, client, emulator_tool.REGION)
+    runner = Runner(
+        client, emulator.environment(), region=emulator_tool.REGION, sqs_redelivery_delay_s=1
+    ).start()
+    try:
+        sent = scenario.send(
+            stack, runner, label, settle=lambda: runner.run_until_idle(timeout_s=180)
+        )
+        return scenario.count(stack, runner, label, sent)
+    finally:
+        runner.close()
+
+
+@pytest.fixture(scope="module")
+def clean_run(emulator: emulator_tool.Emulator, outputs: dict[str, Any]) -> dict[str, Any]:
+    return {row.trigger: row for row in _run(emulator, outputs, "clean")}
+
+
+@pytest.fixture(scope="module")
+def flaky_run(
+    emulator: emulator_tool.Emulator, outputs: dict[str, Any], clean_run: dict[str, Any]
+) -> tuple[dict[str, Any], FaultInjector]:
+    """The same events, while every trigger's function fails some writes transiently:
+    each fault fails all of botocore's attempts once, so one invocation (or request)
+    fails and the event's retry succeeds."""
+    label = "flaky"
+    boto3.setup_default_session()  # the session the handlers' clients come from
+    assert boto3.DEFAULT_SESSION is not None
+    faults = FaultInjector(events=boto3.DEFAULT_SESSION.events)
+    prefix = scenario.instance_prefix(label)
+    for operation, text in [
+        ("PutItem", f"{label}-key-2"),  # API: the claim -> 503, the client retries
+        ("TransactWriteItems", f"{label}-sqs-2"),  # SQS: reported, redelivered
+        ("TransactWriteItems", f"{label}-e-2"),  # Kinesis: retried from that record
+        ("TransactWriteItems", outputs["audit_table_name"]),  # DynamoDB stream
+        ("TransactWriteItems", f"{label}-s3-2"),  # S3: an asynchronous retry
+        ("PutItem", f"{label}-welcome-2"),  # SNS: the claim
+        ("TransactWriteItems", f"{prefix}00002"),  # EventBridge
+    ]:
+        faults.throttle(operation, MAX_ATTEMPTS, matching=text)
+    _runtime.reset()  # the handlers' next clients carry the faults
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
+        rows = {row.trigger: row for row in _run(emulator, outputs, label)}
+    faults.clear()
+    boto3.setup_default_session()
+    _runtime.reset()
+    return rows, faults
+
+
+@pytest.mark.parametrize("trigger", scenario.TRIGGERS)
+def test_every_unique_event_has_one_effect_and_every_duplicate_none(
+    trigger: str, clean_run: dict[str, Any]
+) -> None:
+    # GIVEN events sent through the trigger: unique ones, duplicates and one malformed
+    # WHEN the runner delivered them (the fixture) / THEN each unique valid event wrote
+    # exactly one effect, and each duplicate was suppressed
+    row = clean_run[trigger]
+    assert row.effects == row.unique - row.malformed
+    if trigger == "dynamodb_stream":  # the replay delivered every first record again
+        assert row.duplicates == row.effects
+    else:
+        assert row.duplicates == DUPLICATES[trigger]
+
+
+@pytest.mark.parametrize("trigger", scenario.TRIGGERS)
+def test_the_malformed_event_is_dead_lettered_and_its_reason_logged(
+    trigger: str, clean_run: dict[str, Any]
+) -> None:
+    # THEN the malformed event is in the trigger's DLQ or on-failure destination (for
+    # the API: answered with a 4xx), and the function's log in the emulator says why
+    row = clean_run[trigger]
+    assert row.dead_lettered == 1
+    assert any(REASONS[trigger] in reason for reason in row.reasons), row.reasons
+
+
+@pytest.mark.parametrize("trigger", scenario.TRIGGERS)
+def test_nothing_is_lost(trigger: str, clean_run: dict[str, Any]) -> None:
+    # THEN every event sent is an effect, a suppressed duplicate or dead-lettered
+    row = clean_run[trigger]
+    assert row.sent == row.effects + row.duplicates + row.dead_lettered
+    assert row.balanced
+
+
+def test_each_counter_and_audit_entry_was_written_once(
+    clean_run: dict[str, Any], outputs: dict[str, Any], aws: Any
+) -> None:
+    # THEN the effects that a second application would change show it did not happen:
+    # every activity counter is 1 and every audited change has one audit item
+    dynamodb = aws("dynamodb")
+    counters = dynamodb.scan(TableName=outputs["counters_table_name"])["Items"]
+    mine = [int(i["count"]["N"]) for i in counters if i["user_id"]["S"] == "clean-kinesis"]
+    assert mine == [1, 1, 1]
+    audit = dynamodb.scan(TableName=outputs["audit_table_name"])["Items"]
+    ids = [i["id"]["S"] for i in audit if i["keys"]["M"]["user_id"]["S"].startswith("clean-")]
+    assert len(ids) == len(set(ids)) == clean_run["dynamodb_stream"].effects
+
+
+@pytest.mark.parametrize("trigger", scenario.TRIGGERS)
+def test_transient_failures_change_no_count(
+    trigger: str,
+    clean_run: dict[str, Any],
+    flaky_run: tuple[dict[str, Any], FaultInjector],
+) -> None:
+    # GIVEN the same events, while some writes of every function failed transiently
+    rows, faults = flaky_run
+    # THEN every fault was injected, and every count is the clean run's
+    assert faults.pending == 0
+    flaky, clean = rows[trigger], clean_run[trigger]
+    assert (flaky.sent, flaky.unique, flaky.effects, flaky.duplicates, flaky.dead_lettered) == (
+        clean.sent,
+        clean.unique,
+        clean.effects,
+        clean.duplicates,
+        clean.dead_lettered,
+    )
+    assert flaky.balanced
+
+
+def test_the_runners_command_line_reads_the_stack_and_delivers_until_idle(
+    emulator: emulator_tool.Emulator, outputs: dict[str, Any], aws: Any
+) -> None:
+    # GIVEN a profile message on the SQS trigger's queue
+    body = {"user_id": "cli-1", "email": "cli@example.com", "request_id": "cli-r-1"}
+    aws("sqs").send_message(QueueUrl=outputs["sqs_queue_url"], MessageBody=json.dumps(body))
+
+    # WHEN `python -m lambda_dedup.local --until-idle` runs against the emulator
+    result = subprocess.run(
+        [sys.executable, "-m", "lambda_dedup.local", "--until-idle"],
+        env={**os.environ, **emulator.environment()},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    # THEN it printed the wiring it read from the emulator, and the profile is written
+    assert result.returncode == 0, result.stderr
+    assert f"{outputs['sqs_queue_arn']}  ->  {outputs['sqs_function_name']}" in result.stderr
+    assert "POST /profiles at http://127.0.0.1:" in result.stderr
+    key = {"user_id": {"S": "cli-1"}}
+    assert "Item" in aws("dynamodb").get_item(TableName=outputs["profiles_table_name"], Key=key)
