@@ -158,15 +158,20 @@ def send(
 
 def _send_api(stack: Stack, runner: Runner, label: str) -> Sent:
     (server,) = runner.apis
-    sent = Sent(unique=UNIQUE + 1)
     requests = [
         (f"{label}-key-{n}", json.dumps(_profile(f"{label}-api-{n}"))) for n in range(1, UNIQUE + 1)
     ]
     requests.append(requests[0])  # the client's retry
     requests.append((f"{label}-key-bad", "{not json"))
-    for key, body in requests:
-        sent.deliveries.append(Delivery(key, time.time()))
-        sent.responses.append(post_profile(server.url, key, body, stack.region))
+    responses = []
+
+    def put(request: tuple[str, str]) -> str:
+        key, body = request
+        responses.append(post_profile(server.url, key, body, stack.region))
+        return key
+
+    sent = _each(requests, put)
+    sent.responses = responses
     return sent
 
 
@@ -200,95 +205,106 @@ def _profile(user_id: str, **fields: Any) -> dict[str, Any]:
     return {"user_id": user_id, "email": f"{user_id}@example.com", "name": "Demo", **fields}
 
 
+def _each(items: Iterable[Any], put: Callable[[Any], str]) -> Sent:
+    """Put each item with ``put``, which returns its delivery id; the deliveries, timed."""
+    sent = Sent(unique=UNIQUE + 1)
+    for item in items:
+        at = time.time()
+        sent.deliveries.append(Delivery(put(item), at))
+    return sent
+
+
 def _send_sqs(stack: Stack, label: str) -> Sent:
     sqs = stack.clients("sqs")
-    sent = Sent(unique=UNIQUE + 1)
     bodies = [
         json.dumps(_profile(f"{label}-sqs-{n}", request_id=f"{label}-r-{n}"))
         for n in range(1, UNIQUE + 1)
     ]
     bodies += [bodies[0], f"{{not json: {label}"]
-    for body in bodies:
-        at = time.time()
-        message = sqs.send_message(QueueUrl=stack["sqs_queue_url"], MessageBody=body)
-        sent.deliveries.append(Delivery(message["MessageId"], at))
-    return sent
+
+    def put(body: str) -> str:
+        answer = sqs.send_message(QueueUrl=stack["sqs_queue_url"], MessageBody=body)
+        message_id: str = answer["MessageId"]
+        return message_id
+
+    return _each(bodies, put)
 
 
 def _send_kinesis(stack: Stack, label: str) -> Sent:
     kinesis = stack.clients("kinesis")
-    sent = Sent(unique=UNIQUE + 1)
     events = [
         json.dumps({"event_id": f"{label}-e-{n}", "user_id": f"{label}-kinesis", "type": f"t{n}"})
         for n in range(1, UNIQUE + 1)
     ]
     records = [(f"{label}-p{n}", data) for n, data in enumerate(events)]
     records += [records[0], (f"{label}-bad", "not json")]  # the producer's retry; last, bad
-    for partition, data in records:
-        at = time.time()
-        put = kinesis.put_record(
+
+    def put(record: tuple[str, str]) -> str:
+        partition, data = record
+        answer = kinesis.put_record(
             StreamName=stack["kinesis_stream_name"], PartitionKey=partition, Data=data.encode()
         )
-        sent.deliveries.append(Delivery(f"{put['ShardId']}:{put['SequenceNumber']}", at))
-    return sent
+        return f"{answer['ShardId']}:{answer['SequenceNumber']}"
+
+    return _each(records, put)
 
 
 def _send_s3(stack: Stack, label: str) -> Sent:
     s3 = stack.clients("s3")
-    sent = Sent(unique=UNIQUE + 1)
     files = [
         (f"profiles/{label}-{n}.json", json.dumps(_profile(f"{label}-s3-{n}")))
         for n in range(1, UNIQUE + 1)
     ]
     files.append((f"profiles/{label}-bad.json", "{not json"))
-    for key, body in files:
-        at = time.time()
-        put = s3.put_object(Bucket=stack["s3_bucket_name"], Key=key, Body=body.encode())
-        sent.deliveries.append(Delivery(f"{key}#{put['VersionId']}", at))
-    return sent
+
+    def put(file: tuple[str, str]) -> str:
+        key, body = file
+        answer = s3.put_object(Bucket=stack["s3_bucket_name"], Key=key, Body=body.encode())
+        return f"{key}#{answer['VersionId']}"
+
+    return _each(files, put)
 
 
 def _send_sns(stack: Stack, label: str) -> Sent:
     sns = stack.clients("sns")
-    sent = Sent(unique=UNIQUE + 1)
     messages = [
         (f"{label}-welcome-{n}", json.dumps(_profile(f"{label}-sns-{n}")))
         for n in range(1, UNIQUE + 1)
     ]
     messages += [messages[0], (f"{label}-welcome-bad", json.dumps({"user_id": f"{label}-x"}))]
-    for key, message in messages:
-        at = time.time()
-        published = sns.publish(
+
+    def put(message: tuple[str, str]) -> str:
+        key, text = message
+        answer = sns.publish(
             TopicArn=stack["sns_topic_arn"],
-            Message=message,
+            Message=text,
             MessageAttributes={"idempotency_key": {"DataType": "String", "StringValue": key}},
         )
-        sent.deliveries.append(Delivery(published["MessageId"], at))
-    return sent
+        message_id: str = answer["MessageId"]
+        return message_id
+
+    return _each(messages, put)
 
 
 def _send_eventbridge(stack: Stack, label: str) -> Sent:
     events = stack.clients("events")
-    sent = Sent(unique=UNIQUE + 1)
     details = [
         {"instance-id": f"{instance_prefix(label)}{n:05x}", "state": "stopped"}
         for n in range(1, UNIQUE + 1)
     ]
     details.append({"state": "stopped", "note": label})  # no instance-id
-    for detail in details:
-        at = time.time()
-        put = events.put_events(
-            Entries=[
-                {
-                    "EventBusName": stack["eventbridge_bus_name"],
-                    "Source": "aws.ec2",
-                    "DetailType": "EC2 Instance State-change Notification",
-                    "Detail": json.dumps(detail),
-                }
-            ]
-        )
-        sent.deliveries.append(Delivery(put["Entries"][0]["EventId"], at))
-    return sent
+
+    def put(detail: dict[str, Any]) -> str:
+        entry = {
+            "EventBusName": stack["eventbridge_bus_name"],
+            "Source": "aws.ec2",
+            "DetailType": "EC2 Instance State-change Notification",
+            "Detail": json.dumps(detail),
+        }
+        event_id: str = events.put_events(Entries=[entry])["Entries"][0]["EventId"]
+        return event_id
+
+    return _each(details, put)
 
 
 def instance_prefix(label: str) -> str:

@@ -141,6 +141,15 @@ def domain_env(handler_env: str, dynamodb: DynamoDBClient, monkeypatch: pytest.M
 
 
 @pytest.fixture
+def failures(domain_env: str) -> tuple[Any, str, str]:
+    """An SQS queue to be a function's on-failure destination: (client, url, ARN)."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="failures")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return sqs, url, arn["Attributes"]["QueueArn"]
+
+
+@pytest.fixture
 def write_log(domain_env: str) -> WriteLog:
     """The writes the handlers' own DynamoDB client got accepted, per domain table."""
     return WriteLog(_runtime.store().client, dict(DOMAIN_TABLES))

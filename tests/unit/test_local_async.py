@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import boto3
-import pytest
 from support.batches import profile
 from support.functions import deploy
 from support.push_events import s3_event
@@ -20,15 +19,6 @@ from lambda_dedup.local.asynchronous import AsyncInvoker
 
 def client_for(service: str) -> Any:
     return boto3.client(service)  # type: ignore[call-overload]
-
-
-@pytest.fixture
-def failures(domain_env: str) -> tuple[Any, str, str]:
-    """An SQS queue to be functions' on-failure destination: (client, url, ARN)."""
-    sqs = boto3.client("sqs")
-    url = sqs.create_queue(QueueName="failures")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    return sqs, url, arn["Attributes"]["QueueArn"]
 
 
 def async_function(

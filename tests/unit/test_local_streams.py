@@ -18,15 +18,6 @@ from lambda_dedup.local.streams import ShardReader, StreamMapping, first_failure
 STREAM = "activity-test"
 
 
-@pytest.fixture
-def failures(domain_env: str) -> tuple[Any, str, str]:
-    """The on-failure destination queue: (client, url, ARN)."""
-    sqs = boto3.client("sqs")
-    url = sqs.create_queue(QueueName="stream-failures")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-    return sqs, url, arn["Attributes"]["QueueArn"]
-
-
 def reader_for(
     source_arn: str, client: Any, handler: str, environment: dict[str, str], **mapping: Any
 ) -> ShardReader:
@@ -50,6 +41,21 @@ def reader_for(
         boto3.client,
         region="us-east-1",
     )
+
+
+def kinesis_reader(destination: str, **mapping: Any) -> tuple[Any, str, ShardReader]:
+    """A Kinesis stream, and a reader for the Kinesis function mapped to it with failures
+    going to ``destination``: (client, stream ARN, reader)."""
+    kinesis, stream_arn = kinesis_stream()
+    reader = reader_for(
+        stream_arn,
+        kinesis,
+        "lambda_dedup.handlers.kinesis.handler",
+        {"COUNTERS_TABLE_NAME": COUNTERS},
+        DestinationConfig={"OnFailure": {"Destination": destination}},
+        **mapping,
+    )
+    return kinesis, stream_arn, reader
 
 
 def kinesis_stream() -> tuple[Any, str]:
@@ -82,15 +88,8 @@ def test_a_poison_record_is_bisected_out_retried_then_sent_to_the_destination(
     # GIVEN the Kinesis function mapped with bisect, 2 retries and an on-failure queue, and
     # five records of one partition key: two events, a producer's retry, garbage, one more
     sqs, url, arn = failures
-    kinesis, stream_arn = kinesis_stream()
-    reader = reader_for(
-        stream_arn,
-        kinesis,
-        "lambda_dedup.handlers.kinesis.handler",
-        {"COUNTERS_TABLE_NAME": COUNTERS},
-        BisectBatchOnFunctionError=True,
-        MaximumRetryAttempts=2,
-        DestinationConfig={"OnFailure": {"Destination": arn}},
+    kinesis, stream_arn, reader = kinesis_reader(
+        arn, BisectBatchOnFunctionError=True, MaximumRetryAttempts=2
     )
     sequences = [
         put(kinesis, activity(1, user="u-1", type="a"), "u-1"),
@@ -129,15 +128,7 @@ def test_without_bisect_the_whole_rest_of_the_batch_is_discarded(
 ) -> None:
     # GIVEN the Kinesis function without bisect and no retries: garbage, then a good record
     sqs, url, arn = failures
-    kinesis, stream_arn = kinesis_stream()
-    reader = reader_for(
-        stream_arn,
-        kinesis,
-        "lambda_dedup.handlers.kinesis.handler",
-        {"COUNTERS_TABLE_NAME": COUNTERS},
-        MaximumRetryAttempts=0,
-        DestinationConfig={"OnFailure": {"Destination": arn}},
-    )
+    kinesis, _, reader = kinesis_reader(arn, MaximumRetryAttempts=0)
     bad = put(kinesis, "not json", "u-1")
     good = put(kinesis, activity(1, user="u-1", type="a"), "u-1")
 
