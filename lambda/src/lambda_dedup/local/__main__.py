@@ -55,8 +55,16 @@ def clients_for(endpoint: str, region: str) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lambda_dedup.local", description=__doc__)
-    parser.add_argument("--endpoint", default=os.environ.get("AWS_ENDPOINT_URL"))
-    parser.add_argument("--region", default=os.environ.get("AWS_REGION", "us-east-1"))
+    parser.add_argument(
+        "--endpoint",
+        default=os.environ.get("AWS_ENDPOINT_URL"),
+        help="the emulator's URL (default: AWS_ENDPOINT_URL)",
+    )
+    parser.add_argument(
+        "--region",
+        default=os.environ.get("AWS_REGION", "us-east-1"),
+        help="the stack's region (default: AWS_REGION, else us-east-1)",
+    )
     parser.add_argument("--api-port", type=int, default=0, help="the API's port (0: a free one)")
     parser.add_argument(
         "--sqs-redelivery-delay",
@@ -72,7 +80,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="S",
         help="seconds before an asynchronous retry (default 0; Lambda waits 1-2 minutes)",
     )
-    parser.add_argument("--until-idle", action="store_true", help="stop when nothing is left")
+    parser.add_argument(
+        "--until-idle",
+        action="store_true",
+        help="stop when nothing is left to deliver (a failed SQS message counts until it is"
+        " back, so use it with --sqs-redelivery-delay)",
+    )
     args = parser.parse_args(argv)
     if not args.endpoint:
         parser.error("--endpoint (or AWS_ENDPOINT_URL) must name the emulator")

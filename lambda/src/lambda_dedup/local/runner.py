@@ -1,6 +1,7 @@
 """The local runner: plays the Lambda service for every trigger of a stack in the emulator.
 
-It reads the wiring from the emulator's own APIs -- nothing from Terraform:
+It reads the wiring from the emulator's own APIs; nothing comes from Terraform's files or
+outputs (the emulator answers everything the runner needs):
 
 ========================  ===============================================================
 Trigger                   Read from
