@@ -180,6 +180,7 @@ def print_keep_instructions(
     relative = directory.relative_to(REPO)
     env = (
         f"AWS_ENDPOINT_URL={server.endpoint} AWS_REGION={emulator_tool.REGION}"
+        f" AWS_DEFAULT_REGION={emulator_tool.REGION}"
         " AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test"
     )
     profile = '{"user_id": "u-1", "email": "ada@example.com"}'
