@@ -6,7 +6,8 @@ matched as API Gateway matches it -- the exact ``METHOD /path`` first, with ``{n
 and ``{proxy+}`` parameters, then ``ANY``, then ``$default`` -- turned into a payload 2.0
 event, and the function's response is returned (a plain value becomes a 200 JSON body).
 No route gives API Gateway's ``404 {"message":"Not Found"}``; a failed function its
-``500 {"message":"Internal Server Error"}``.
+``500 {"message":"Internal Server Error"}``. Integrations with payload format 1.0 are
+answered with a 500 saying that only 2.0 is served.
 
 Authorization is *checked for form only*, never verified: ``AWS_IAM`` routes need a
 SigV4 ``Authorization`` header (``curl --aws-sigv4``) and see the signer's access key as
@@ -278,6 +279,9 @@ def _handler_class(server: ApiServer, invoker: Invoker, account: str) -> type:
                 self._message(404, "Not Found")
                 return
             route, parameters = found
+            if route.payload_version != "2.0":
+                self._message(500, "the local runner serves payload format 2.0 only")
+                return
             request = {
                 "method": self.command,
                 "target": self.path,

@@ -292,8 +292,6 @@ class ShardReader:
         self._clients = clients
         self.mapping = mapping
         self._shards: dict[str, _Shard] = {}
-        self.discarded: list[dict[str, Any]] = []
-        """Every failure record this reader sent, oldest first."""
 
     def _discover(self) -> None:
         for shard_id in self._source.shard_ids():
@@ -413,7 +411,6 @@ class ShardReader:
         }
         if self.mapping.on_failure:
             send_to_destination(self._clients, self.mapping.on_failure, json.dumps(record))
-        self.discarded.append(record)
         del shard.pending[: len(failing)]
         shard.window, shard.attempts = 0, 0
         return record
