@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import emulator as emulator_tool
@@ -58,29 +57,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _atomic_dynamodb() -> Iterator[None]:
-    """DynamoDB's conditional writes are atomic; moto's are not unless serialised."""
-    undo = emulator_tool.make_dynamodb_atomic()
-    yield
-    undo()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_phantom_stream_records() -> None:
-    """As in the emulator: a cancelled transaction leaves nothing in a table's stream."""
-    emulator_tool.keep_stream_shards_on_rollback()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_lambda_delivery_by_moto() -> None:
-    """As in the emulator: moto never tries to run a function; the local runner does."""
-    emulator_tool.leave_lambda_delivery_to_the_runner()
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _bucket_policies_as_over_tls() -> None:
-    """As in the emulator: a TLS-only bucket policy does not deny moto's plain HTTP."""
-    emulator_tool.serve_bucket_policies_as_over_tls()
+def _moto_as_the_emulator_serves_it() -> None:
+    """moto in-process gets the emulator's fixes: atomic conditional writes, no phantom
+    stream records, no delivery to functions (the local runner's job), TLS-only bucket
+    policies that stand aside for plain HTTP..."""
+    emulator_tool.behave_like_aws()
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,8 @@ Run it directly to serve until interrupted::
 or use :class:`Emulator` from Python (``with Emulator() as server:``), which runs it in a
 subprocess and stops it.
 
-Three fidelity fixes are applied to the server:
+These fidelity fixes are applied to the server (and, by the tests, to moto in-process;
+see ``behave_like_aws``):
 
 * DynamoDB guarantees that a conditional write is atomic, and moto does not (two threads
   can both pass ``attribute_not_exists``; see ``make_dynamodb_atomic``). Everything this
@@ -17,9 +18,15 @@ Three fidelity fixes are applied to the server:
   (``tag_streams_on_create``).
 * SQS returns a queue's ``RedrivePolicy`` as compact JSON; moto adds spaces, which the
   provider reports as a change in every later plan (``compact_redrive_policies``).
+* A cancelled transaction leaves no record in a table's stream; moto's rollback left one
+  for open shard iterators (``keep_stream_shards_on_rollback``).
+* The TLS-only bucket policy statement does not deny the emulator's plain HTTP, which
+  stands in for S3's HTTPS endpoint; moto ignores conditions and denied every object
+  request (``serve_bucket_policies_as_over_tls``).
 
 And one change of role: moto keeps event source mappings, bucket notifications and
-topic subscriptions as configuration only, and never tries to run a function in Docker
+topic subscriptions as configuration only, never tries to run a function in Docker, and
+serves a rule's other targets when one is a function
 (``leave_lambda_delivery_to_the_runner``); the local runner plays the Lambda service.
 """
 
@@ -35,7 +42,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from types import TracebackType
 from typing import IO, Any
 
@@ -50,19 +56,19 @@ START_TIMEOUT_S = 60.0
 _atomic_lock = threading.RLock()
 
 
-def make_dynamodb_atomic() -> Callable[[], None]:
+def make_dynamodb_atomic() -> None:
     """Serialise moto's DynamoDB requests, as DynamoDB serialises conditional writes.
 
     moto evaluates a condition and then writes, without a lock, so concurrent requests
     race: with 8 threads, two ``attribute_not_exists`` puts can both succeed. One lock
     around each request restores DynamoDB's per-request atomicity (for single-item writes
-    and for transactions). Returns a function that undoes the patch; idempotent.
+    and for transactions). Idempotent.
     """
     from moto.dynamodb.responses import DynamoHandler
 
     original = DynamoHandler.call_action
     if getattr(original, "_atomic", False):
-        return lambda: None
+        return
 
     @functools.wraps(original)
     def call_action(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -71,11 +77,6 @@ def make_dynamodb_atomic() -> Callable[[], None]:
 
     call_action._atomic = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
-
-    def undo() -> None:
-        DynamoHandler.call_action = original  # type: ignore[method-assign]
-
-    return undo
 
 
 def keep_stream_shards_on_rollback() -> None:
@@ -249,6 +250,17 @@ def _skip_function_targets(rule_class: Any) -> None:
     rule_class.send_to_targets = send_to_targets
 
 
+def behave_like_aws() -> None:
+    """Apply every fix and change of role of this module to moto in this process;
+    idempotent. The server applies them before it starts, the tests to moto in-process."""
+    make_dynamodb_atomic()
+    keep_stream_shards_on_rollback()
+    tag_streams_on_create()
+    compact_redrive_policies()
+    leave_lambda_delivery_to_the_runner()
+    serve_bucket_policies_as_over_tls()
+
+
 def client_environment(endpoint: str) -> dict[str, str]:
     """Environment variables that point AWS SDKs and Terraform at the emulator."""
     return {
@@ -272,12 +284,7 @@ def serve(host: str, port: int, announce: IO[str], *, exit_with_parent: bool = F
     """Serve moto on ``host:port`` (0 = any free port) until SIGINT or SIGTERM."""
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-    make_dynamodb_atomic()
-    keep_stream_shards_on_rollback()
-    tag_streams_on_create()
-    compact_redrive_policies()
-    leave_lambda_delivery_to_the_runner()
-    serve_bucket_policies_as_over_tls()
+    behave_like_aws()
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()
