@@ -20,7 +20,6 @@ Terraform runs in ``build/demo/`` (a staged copy of the tree), never in the chec
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import shutil
 import subprocess
@@ -31,14 +30,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
 import emulator as emulator_tool
 import package as package_tool
 import scenario
 import tfharness
 
 from lambda_dedup.local.functions import write_function_output_to
-from lambda_dedup.local.runner import Runner
+from lambda_dedup.local.runner import Runner, emulator_clients
 
 REPO = Path(__file__).resolve().parents[2]
 WORK = REPO / "build" / "demo"
@@ -87,8 +85,7 @@ def apply_with_progress(tf: tfharness.Terraform, directory: Path) -> None:
 
 def run_scenario(server: emulator_tool.Emulator, outputs: dict[str, Any]) -> list[scenario.Row]:
     """Start the runner, send every trigger its events, print the wiring and the results."""
-    options = server.client_options()
-    clients = functools.cache(lambda service: boto3.client(service, **options))
+    clients = emulator_clients(server.endpoint, emulator_tool.REGION)
     stack = scenario.Stack(outputs, clients, emulator_tool.REGION)
     runner = Runner(
         clients,

@@ -29,7 +29,7 @@ from support.events import load_event
 from support.plan import ACCOUNT, arn, statements
 
 from lambda_dedup.handlers import _runtime
-from lambda_dedup.local.runner import Runner
+from lambda_dedup.local.runner import Runner, emulator_clients
 from lambda_dedup.store.dynamodb import MAX_ATTEMPTS
 
 # pytest-terraform's fixture takes (request, tmpdir_factory, worker_id) only, so what it
@@ -321,17 +321,10 @@ REASONS = {
 
 def _run(emulator: emulator_tool.Emulator, outputs: dict[str, Any], label: str) -> list[Any]:
     """One scenario run with a fresh runner: its rows, keyed by trigger."""
-    options = emulator.client_options()
-    clients: dict[str, Any] = {}
-
-    def client(service: str) -> Any:
-        if service not in clients:
-            clients[service] = boto3.client(service, **options)  # type: ignore[call-overload]
-        return clients[service]
-
-    stack = scenario.Stack(outputs, client, emulator_tool.REGION)
+    clients = emulator_clients(emulator.endpoint, emulator_tool.REGION)
+    stack = scenario.Stack(outputs, clients, emulator_tool.REGION)
     runner = Runner(
-        client, emulator.environment(), region=emulator_tool.REGION, sqs_redelivery_delay_s=1
+        clients, emulator.environment(), region=emulator_tool.REGION, sqs_redelivery_delay_s=1
     ).start()
     try:
         sent = scenario.send(

@@ -13,44 +13,8 @@ import os
 import signal
 import sys
 import threading
-from typing import Any
 
-import boto3
-
-from lambda_dedup.local.runner import Runner
-
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
-
-
-def emulator_environment(endpoint: str, region: str) -> dict[str, str]:
-    """What the functions get besides their own environment: the emulator's endpoint,
-    its region and fake credentials (no real account is ever reached)."""
-    return {
-        **FAKE_CREDENTIALS,
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-    }
-
-
-def clients_for(endpoint: str, region: str) -> Any:
-    """``clients(service)``: one boto3 client per service on the emulator."""
-    cache: dict[str, Any] = {}
-    lock = threading.Lock()
-
-    def clients(service: str) -> Any:
-        with lock:
-            if service not in cache:
-                cache[service] = boto3.client(
-                    service,  # type: ignore[call-overload]
-                    endpoint_url=endpoint,
-                    region_name=region,
-                    aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                    aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                )
-            return cache[service]
-
-    return clients
+from lambda_dedup.local.runner import Runner, emulator_clients, emulator_environment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--endpoint (or AWS_ENDPOINT_URL) must name the emulator")
 
     runner = Runner(
-        clients_for(args.endpoint, args.region),
+        emulator_clients(args.endpoint, args.region),
         emulator_environment(args.endpoint, args.region),
         region=args.region,
         retry_delay_s=args.retry_delay,

@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
+
 from lambda_dedup.local.api import ApiServer, HttpApi
 from lambda_dedup.local.asynchronous import AsyncInvoker
 from lambda_dedup.local.eventbridge import RuleTap, RuleTarget
@@ -41,6 +43,40 @@ from lambda_dedup.local.sqs import SqsMapping, SqsPoller
 from lambda_dedup.local.streams import ShardReader, StreamMapping
 
 Clients = Callable[[str], Any]
+
+FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+
+
+def emulator_environment(endpoint: str, region: str) -> dict[str, str]:
+    """What the functions get besides their own environment: the emulator's endpoint,
+    its region and fake credentials (no real account is ever reached)."""
+    return {
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
+
+
+def emulator_clients(endpoint: str, region: str) -> Clients:
+    """``clients(service)``: one boto3 client per service on the emulator, shared by
+    the runner's threads (boto3 clients are thread-safe)."""
+    cache: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def clients(service: str) -> Any:
+        with lock:
+            if service not in cache:
+                cache[service] = boto3.client(
+                    service,  # type: ignore[call-overload]
+                    endpoint_url=endpoint,
+                    region_name=region,
+                    aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                )
+            return cache[service]
+
+    return clients
 
 
 @dataclass
