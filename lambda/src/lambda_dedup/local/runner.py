@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +43,8 @@ from lambda_dedup.local.sqs import SqsMapping, SqsPoller
 from lambda_dedup.local.streams import ShardReader, StreamMapping
 
 Clients = Callable[[str], Any]
+REDELIVERABLE = 1000
+"""How many of a trigger's latest events :meth:`Runner.redeliver` can pick from."""
 
 FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
 
@@ -125,8 +127,9 @@ class Runner:
         self.rules: list[RuleTap] = []
         self.apis: list[ApiServer] = []
         self._lock = threading.Lock()
-        self.delivered: dict[str, list[tuple[str, Any]]] = {}
-        """Every asynchronous event delivered, per trigger: ``(function, event)``."""
+        self.delivered: dict[str, deque[tuple[str, Any]]] = {}
+        """The last :data:`REDELIVERABLE` asynchronous events delivered, per trigger:
+        ``(function, event)``; bounded, since the runner may run for days."""
 
     # -- discovery ----------------------------------------------------------------------
 
@@ -235,14 +238,14 @@ class Runner:
         return invocations
 
     def _deliver(self, trigger: str, function: str, event: Any, queued_at: float) -> int:
-        self.delivered.setdefault(trigger, []).append((function, event))
+        self.delivered.setdefault(trigger, deque(maxlen=REDELIVERABLE)).append((function, event))
         outcome = self.async_invoker.invoke(function, event, queued_at=queued_at)
         return self._count(trigger, len(outcome.invocations))
 
     def redeliver(self, trigger: str, which: Callable[[Any], bool]) -> Any:
         """Deliver again the first event of ``trigger`` (``s3``, ``sns``, ``eventbridge``)
         that ``which`` picks, as those services occasionally do; return the event."""
-        function, event = next(e for e in self.delivered.get(trigger, []) if which(e[1]))
+        function, event = next(e for e in self.delivered.get(trigger, ()) if which(e[1]))
         with self._lock:
             self._deliver(trigger, function, event, time.time())
         return event
