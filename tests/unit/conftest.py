@@ -23,6 +23,7 @@ from support.logs import LogLines
 
 from lambda_dedup import Deduplicator, DynamoDBStore, InMemoryStore
 from lambda_dedup.handlers import _runtime
+from lambda_dedup.local.functions import write_function_output_to
 from lambda_dedup.store.dynamodb import DEFAULT_BOTO_CONFIG
 
 if TYPE_CHECKING:
@@ -112,11 +113,10 @@ def any_dedup(any_store: DynamoDBStore | InMemoryStore, clock: FakeClock) -> Ded
 
 @pytest.fixture
 def log_lines() -> Iterator[LogLines]:
-    handler = _runtime.logger.registered_handler
     stream = io.StringIO()
-    previous = handler.setStream(stream)  # type: ignore[attr-defined]
+    previous = write_function_output_to(stream)
     yield LogLines(stream)
-    handler.setStream(previous)  # type: ignore[attr-defined]
+    write_function_output_to(previous)
 
 
 @pytest.fixture
