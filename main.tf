@@ -8,6 +8,21 @@ locals {
 }
 
 data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  # The region from the data source's EC2 endpoint (ec2.<region>.<suffix>), as in the modules:
+  # the one attribute that provider 5.70+ and 6.x both export without a deprecation warning.
+  region = regex("^ec2\\.([^.]+)\\.", data.aws_region.current.endpoint)[0]
+
+  # Bucket names are global: account and region make the stack's own unique, so that it
+  # applies in a second region of one account. The long form when it fits S3's 63 characters.
+  bucket_where = "${data.aws_caller_identity.current.account_id}-${local.region}"
+  bucket_name = (length("${var.name_prefix}-profile-uploads-${local.bucket_where}") <= 63
+    ? "${var.name_prefix}-profile-uploads-${local.bucket_where}"
+    : "${var.name_prefix}-${local.bucket_where}"
+  )
+}
 
 # The deduplication records of every function in the stack; keys are namespaced per
 # handler, so one table serves them all.
@@ -248,7 +263,7 @@ module "s3_trigger" {
 
   create        = var.triggers.s3
   name          = "${var.name_prefix}-profile-uploads"
-  bucket_name   = "${var.name_prefix}-profile-uploads-${data.aws_caller_identity.current.account_id}"
+  bucket_name   = local.bucket_name
   force_destroy = var.bucket_force_destroy
   filter_prefix = "profiles/"
   filter_suffix = ".json"

@@ -10,9 +10,14 @@ variable "name_prefix" {
 }
 
 variable "tags" {
-  description = "Tags for every resource of the stack (map of up to 50 key-value strings)."
+  description = "Tags for every resource of the stack (map of up to 49 key-value strings: the stack adds Project, and AWS allows 50 per resource)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(merge({ Project = "lambda-dedup" }, var.tags)) <= 50
+    error_message = "tags must have at most 49 entries besides Project: the stack adds Project, and AWS allows 50 tags per resource."
+  }
 }
 
 variable "package_file" {

@@ -12,18 +12,17 @@ module "idempotency_table" {
 module "function" {
   source = "../../modules/function"
 
-  function_name                  = var.name
-  description                    = "Idempotent receiver for order commands."
-  handler                        = "lambda_dedup.handlers.inbox.handler"
-  package_file                   = "${path.module}/../../build/lambda.zip"
-  runtime                        = "python3.13"
-  architecture                   = "arm64"
-  memory_size                    = 512
-  timeout                        = 10
-  reserved_concurrent_executions = 10
-  dedup_ttl_seconds              = 3 * 24 * 3600
-  idempotency_table_name         = module.idempotency_table.name
-  idempotency_table_arn          = module.idempotency_table.arn
+  function_name          = var.name
+  description            = "Idempotent receiver for order commands."
+  handler                = "lambda_dedup.handlers.inbox.handler"
+  package_file           = "${path.module}/../../build/lambda.zip"
+  runtime                = "python3.13"
+  architecture           = "arm64"
+  memory_size            = 512
+  timeout                = 10
+  dedup_ttl_seconds      = 3 * 24 * 3600
+  idempotency_table_name = module.idempotency_table.name
+  idempotency_table_arn  = module.idempotency_table.arn
 
   environment_variables = {
     ORDERS_SOURCE = "example"

@@ -3,10 +3,13 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  keys = compact([var.hash_key, var.range_key])
+  # The region from the data source's EC2 endpoint (ec2.<region>.<suffix>): the one attribute that
+  # provider 5.70+ and 6.x both export without a deprecation warning (6.x deprecates name, then id).
+  region = regex("^ec2\\.([^.]+)\\.", data.aws_region.current.endpoint)[0]
+  keys   = compact([var.hash_key, var.range_key])
   # Built from the name (a reference, so dependents wait for the table): known at plan
   # time, so IAM policies that use it can be reviewed in the plan.
-  arn = try("arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${aws_dynamodb_table.this[0].name}", null)
+  arn = try("arn:${data.aws_partition.current.partition}:dynamodb:${local.region}:${data.aws_caller_identity.current.account_id}:table/${aws_dynamodb_table.this[0].name}", null)
 }
 
 resource "aws_dynamodb_table" "this" {

@@ -3,9 +3,20 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.id
+  partition = data.aws_partition.current.partition
+  # The region from the data source's EC2 endpoint (ec2.<region>.<suffix>): the one attribute that
+  # provider 5.70+ and 6.x both export without a deprecation warning (6.x deprecates name, then id).
+  region     = regex("^ec2\\.([^.]+)\\.", data.aws_region.current.endpoint)[0]
   account_id = data.aws_caller_identity.current.account_id
+
+  # IAM is global to the account, Lambda is regional: the role's name carries the region, so
+  # the same stack applies in a second region of one account. A name that would pass IAM's
+  # 64 characters is cut, and a digest of the whole keeps two cut names apart.
+  role_suffix = "-${local.region}"
+  role_name = (length(var.function_name) + length(local.role_suffix) <= 64
+    ? "${var.function_name}${local.role_suffix}"
+    : "${substr(var.function_name, 0, 64 - length(local.role_suffix) - 9)}-${substr(sha1(var.function_name), 0, 8)}${local.role_suffix}"
+  )
 
   log_group_name = "/aws/lambda/${var.function_name}"
   # Built from known parts (referencing the log group, so that the policy waits for it):
@@ -52,7 +63,7 @@ data "aws_iam_policy_document" "assume_role" {
 resource "aws_iam_role" "this" {
   count = var.create ? 1 : 0
 
-  name               = var.function_name
+  name               = local.role_name
   description        = "Execution role of the ${var.function_name} Lambda function."
   assume_role_policy = data.aws_iam_policy_document.assume_role[0].json
 

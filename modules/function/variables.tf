@@ -36,13 +36,18 @@ variable "handler" {
 }
 
 variable "runtime" {
-  description = "Lambda runtime: python3.11, python3.12 (default) or python3.13."
+  description = "Lambda runtime: python3.12, python3.13 (default, the newest the package is tested on) or python3.14 (needs hashicorp/aws 6.20 or newer, the first provider that knows it); python3.11 is refused, Lambda deprecated it on 2026-06-30."
   type        = string
-  default     = "python3.12"
+  default     = "python3.13"
 
   validation {
-    condition     = contains(["python3.11", "python3.12", "python3.13"], var.runtime)
-    error_message = "runtime must be one of python3.11, python3.12, python3.13."
+    condition     = var.runtime != "python3.11"
+    error_message = "runtime python3.11 is refused: Lambda deprecated it on 2026-06-30; use python3.12, python3.13 or python3.14."
+  }
+
+  validation {
+    condition     = var.runtime == "python3.11" || contains(["python3.12", "python3.13", "python3.14"], var.runtime)
+    error_message = "runtime must be one of python3.12, python3.13, python3.14."
   }
 }
 
@@ -163,13 +168,13 @@ variable "reserved_concurrent_executions" {
 }
 
 variable "dead_letter_target_arn" {
-  description = "ARN of an SQS queue or SNS topic for asynchronous invocations that fail every retry; null for none."
+  description = "ARN of a standard (not FIFO) SQS queue or SNS topic for asynchronous invocations that fail every retry; null for none."
   type        = string
   default     = null
 
   validation {
-    condition     = var.dead_letter_target_arn == null || can(regex("^arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:[0-9]{12}:.+$", var.dead_letter_target_arn))
-    error_message = "dead_letter_target_arn must be null or an SQS queue or SNS topic ARN."
+    condition     = var.dead_letter_target_arn == null || can(regex("^arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.dead_letter_target_arn))
+    error_message = "dead_letter_target_arn must be null or a standard SQS queue or SNS topic ARN: Lambda does not send to FIFO ones."
   }
 }
 
@@ -244,4 +249,9 @@ variable "tags" {
   description = "Tags for every resource of the module (map of up to 50 key-value strings)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 50
+    error_message = "tags must have at most 50 entries, AWS's limit per resource."
+  }
 }

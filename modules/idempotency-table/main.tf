@@ -3,13 +3,16 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
+  # The region from the data source's EC2 endpoint (ec2.<region>.<suffix>): the one attribute that
+  # provider 5.70+ and 6.x both export without a deprecation warning (6.x deprecates name, then id).
+  region = regex("^ec2\\.([^.]+)\\.", data.aws_region.current.endpoint)[0]
   # The schema the Python package's DynamoDBStore expects.
   hash_key       = "id"
   ttl_attribute  = "expires_at"
   is_provisioned = var.billing_mode == "PROVISIONED"
   # Built from the table's name (a reference, so dependents still wait for the table)
   # rather than read from the computed `arn` attribute, which is unknown until apply.
-  arn = try("arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${aws_dynamodb_table.this[0].name}", null)
+  arn = try("arn:${data.aws_partition.current.partition}:dynamodb:${local.region}:${data.aws_caller_identity.current.account_id}:table/${aws_dynamodb_table.this[0].name}", null)
 }
 
 resource "aws_dynamodb_table" "this" {

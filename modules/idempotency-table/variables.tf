@@ -74,4 +74,9 @@ variable "tags" {
   description = "Tags for the table (map of up to 50 key-value strings)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 50
+    error_message = "tags must have at most 50 entries, AWS's limit per resource."
+  }
 }

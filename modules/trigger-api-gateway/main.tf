@@ -3,15 +3,20 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
+  # The region from the data source's EC2 endpoint (ec2.<region>.<suffix>): the one attribute that
+  # provider 5.70+ and 6.x both export without a deprecation warning (6.x deprecates name, then id).
+  region       = regex("^ec2\\.([^.]+)\\.", data.aws_region.current.endpoint)[0]
   prefix       = "arn:${data.aws_partition.current.partition}"
-  where        = "${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}"
+  where        = "${local.region}:${data.aws_caller_identity.current.account_id}"
   function_arn = "${local.prefix}:lambda:${local.where}:function:${coalesce(var.function_name, "-")}"
 
   # "POST /profiles/{user_id}" -> the permission's "<execution ARN>/*/POST/profiles/*": any
   # stage, this method, this path with any value for each path parameter.
   routes = var.create ? {
     for route in var.routes : route => {
-      statement_id = "AllowApiGateway-${trim(replace(route, "/[^A-Za-z0-9]+/", "-"), "-")}"
+      # Readable, and unique: "GET /a-b" and "GET /a/b" read alike, so a digest of the
+      # route itself ends the id (at most 16 + 70 + 1 + 8 = 95 of the 100 characters allowed).
+      statement_id = "AllowApiGateway-${substr(trim(replace(route, "/[^A-Za-z0-9]+/", "-"), "-"), 0, 70)}-${substr(sha1(route), 0, 8)}"
       method       = split(" ", route)[0] == "ANY" ? "*" : split(" ", route)[0]
       path         = replace(split(" ", route)[1], "/\\{[^}]+\\}/", "*")
     }

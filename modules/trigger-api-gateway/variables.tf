@@ -133,4 +133,9 @@ variable "tags" {
   description = "Tags for every resource of the module (map of up to 50 key-value strings)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 50
+    error_message = "tags must have at most 50 entries, AWS's limit per resource."
+  }
 }

@@ -3,9 +3,12 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
+  # The region from the data source's EC2 endpoint (ec2.<region>.<suffix>): the one attribute that
+  # provider 5.70+ and 6.x both export without a deprecation warning (6.x deprecates name, then id).
+  region          = regex("^ec2\\.([^.]+)\\.", data.aws_region.current.endpoint)[0]
   create_queue    = var.create && var.create_dead_letter_queue
   prefix          = "arn:${data.aws_partition.current.partition}"
-  where           = "${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}"
+  where           = "${local.region}:${data.aws_caller_identity.current.account_id}"
   dead_letter_key = "${var.name}-dlq"
 
   # ARNs built from known parts (names are references, so that dependents wait for the
@@ -94,6 +97,17 @@ data "aws_iam_policy_document" "this" {
     sid       = "SendFailedEvents"
     actions   = ["sqs:SendMessage"]
     resources = compact([local.dead_letter_arn])
+  }
+
+  dynamic "statement" {
+    # A destination under a customer managed key: sending to it needs the key too.
+    for_each = var.create_dead_letter_queue || var.dead_letter_queue_kms_key_arn == null ? [] : [var.dead_letter_queue_kms_key_arn]
+
+    content {
+      sid       = "EncryptFailures"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
   }
 }
 

@@ -3,10 +3,13 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
+  # The region from the data source's EC2 endpoint (ec2.<region>.<suffix>): the one attribute that
+  # provider 5.70+ and 6.x both export without a deprecation warning (6.x deprecates name, then id).
+  region             = regex("^ec2\\.([^.]+)\\.", data.aws_region.current.endpoint)[0]
   create_stream      = var.create && var.create_stream
   create_destination = var.create && var.create_on_failure_queue
   prefix             = "arn:${data.aws_partition.current.partition}"
-  where              = "${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}"
+  where              = "${local.region}:${data.aws_caller_identity.current.account_id}"
   failure_queue_name = "${var.name}-failures"
 
   # ARNs built from known parts (the names are references, so that dependents wait for
@@ -96,6 +99,17 @@ data "aws_iam_policy_document" "this" {
     sid       = "SendFailureRecords"
     actions   = compact([local.destination_action])
     resources = compact([local.destination_arn])
+  }
+
+  dynamic "statement" {
+    # A destination under a customer managed key: sending to it needs the key too.
+    for_each = var.create_on_failure_queue || var.on_failure_destination_kms_key_arn == null ? [] : [var.on_failure_destination_kms_key_arn]
+
+    content {
+      sid       = "EncryptFailures"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
   }
 
   dynamic "statement" {

@@ -191,18 +191,34 @@ variable "create_on_failure_queue" {
 }
 
 variable "on_failure_destination_arn" {
-  description = "ARN of the SQS queue or SNS topic for batches Lambda gave up on, when create_on_failure_queue is false; null (default) otherwise."
+  description = "ARN of the standard (not FIFO) SQS queue or SNS topic for batches Lambda gave up on, when create_on_failure_queue is false; null (default) otherwise."
   type        = string
   default     = null
 
   validation {
-    condition     = var.on_failure_destination_arn == null || can(regex("^arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+$", var.on_failure_destination_arn))
-    error_message = "on_failure_destination_arn must be null or an SQS queue or SNS topic ARN."
+    condition     = var.on_failure_destination_arn == null || can(regex("^arn:aws[a-z-]*:(sqs|sns):[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.on_failure_destination_arn))
+    error_message = "on_failure_destination_arn must be null or a standard SQS queue or SNS topic ARN: Lambda does not send on-failure records to FIFO ones."
   }
 }
 
 variable "tags" {
-  description = "Tags for every resource of the module (map of up to 50 key-value strings)."
+  description = "Tags for every resource of the module (map of up to 50 key-value strings, AWS's limit per resource)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 50
+    error_message = "tags must have at most 50 entries (AWS's limit per resource)."
+  }
+}
+
+variable "on_failure_destination_kms_key_arn" {
+  description = "ARN of the customer managed KMS key that encrypts the given on-failure queue or topic, when create_on_failure_queue is false; the function's role gets kms:GenerateDataKey and kms:Decrypt on it (Lambda encrypts what it sends with the role's rights); null (default) for a destination with SQS- or AWS-managed encryption."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.on_failure_destination_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.on_failure_destination_kms_key_arn))
+    error_message = "on_failure_destination_kms_key_arn must be null or a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
+  }
 }

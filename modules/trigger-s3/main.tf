@@ -3,11 +3,14 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
+  # The region from the data source's EC2 endpoint (ec2.<region>.<suffix>): the one attribute that
+  # provider 5.70+ and 6.x both export without a deprecation warning (6.x deprecates name, then id).
+  region             = regex("^ec2\\.([^.]+)\\.", data.aws_region.current.endpoint)[0]
   create_bucket      = var.create && var.create_bucket
   create_destination = var.create && var.create_on_failure_queue
   partition          = data.aws_partition.current.partition
   account_id         = data.aws_caller_identity.current.account_id
-  where              = "${data.aws_region.current.id}:${local.account_id}"
+  where              = "${local.region}:${local.account_id}"
   failure_queue_name = "${var.name}-failures"
 
   # ARNs built from known parts (names are references, so that dependents wait for the
@@ -214,6 +217,17 @@ data "aws_iam_policy_document" "this" {
     sid       = "SendFailedEvents"
     actions   = compact([local.destination_action])
     resources = compact([local.destination_arn])
+  }
+
+  dynamic "statement" {
+    # A destination under a customer managed key: sending to it needs the key too.
+    for_each = var.create_on_failure_queue || var.on_failure_destination_kms_key_arn == null ? [] : [var.on_failure_destination_kms_key_arn]
+
+    content {
+      sid       = "EncryptFailures"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [statement.value]
+    }
   }
 
   dynamic "statement" {

@@ -138,4 +138,20 @@ variable "tags" {
   description = "Tags for every resource of the module (map of up to 50 key-value strings)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 50
+    error_message = "tags must have at most 50 entries, AWS's limit per resource."
+  }
+}
+
+variable "dead_letter_queue_kms_key_arn" {
+  description = "ARN of the customer managed KMS key that encrypts the given dead-letter queue, when create_dead_letter_queue is false; the function's role gets kms:GenerateDataKey and kms:Decrypt on it (Lambda encrypts what it sends with the role's rights), and the key's policy must let sns.amazonaws.com use it too; null (default) for a destination with SQS- or AWS-managed encryption."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.dead_letter_queue_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.dead_letter_queue_kms_key_arn))
+    error_message = "dead_letter_queue_kms_key_arn must be null or a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
+  }
 }

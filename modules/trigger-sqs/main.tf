@@ -3,6 +3,9 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
+  # The region from the data source's EC2 endpoint (ec2.<region>.<suffix>): the one attribute that
+  # provider 5.70+ and 6.x both export without a deprecation warning (6.x deprecates name, then id).
+  region           = regex("^ec2\\.([^.]+)\\.", data.aws_region.current.endpoint)[0]
   create_queue     = var.create && var.create_queue
   fifo             = var.create_queue ? var.fifo_queue : endswith(coalesce(var.queue_arn, "-"), ".fifo")
   suffix           = local.fifo ? ".fifo" : ""
@@ -16,7 +19,7 @@ locals {
   # ARNs built from known parts, so that the IAM policy is fully known at plan time and
   # reviewable. The consumed queue's ARN references the queue (dependents wait for it);
   # the queues' own policies name themselves, so they cannot reference themselves.
-  arn_prefix      = "arn:${data.aws_partition.current.partition}:sqs:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}"
+  arn_prefix      = "arn:${data.aws_partition.current.partition}:sqs:${local.region}:${data.aws_caller_identity.current.account_id}"
   queue_arn       = var.create_queue ? try("${local.arn_prefix}:${aws_sqs_queue.this[0].name}", null) : var.queue_arn
   dead_letter_arn = try("${local.arn_prefix}:${aws_sqs_queue.dead_letter[0].name}", null)
 }

@@ -168,13 +168,13 @@ variable "maximum_concurrency" {
 }
 
 variable "filter_patterns" {
-  description = "Event filtering patterns (JSON text, up to 10) that a message must match to be delivered; [] (default) delivers every message."
+  description = "Event filtering patterns, each a JSON object, up to 5 (Lambda's default quota; raise it with a Service Quotas request before passing more), that a message must match to be delivered; [] (default) delivers every message; Lambda deletes a message that matches no pattern, without invoking the function."
   type        = list(string)
   default     = []
 
   validation {
-    condition     = length(var.filter_patterns) <= 10 && alltrue([for p in var.filter_patterns : can(jsondecode(p))])
-    error_message = "filter_patterns must be at most 10 JSON documents."
+    condition     = length(var.filter_patterns) <= 5 && alltrue([for p in var.filter_patterns : can(keys(jsondecode(p)))])
+    error_message = "filter_patterns must be at most 5 JSON objects (Lambda's default quota per event source mapping)."
   }
 }
 
@@ -182,4 +182,9 @@ variable "tags" {
   description = "Tags for every resource of the module (map of up to 50 key-value strings)."
   type        = map(string)
   default     = {}
+
+  validation {
+    condition     = length(var.tags) <= 50
+    error_message = "tags must have at most 50 entries, AWS's limit per resource."
+  }
 }

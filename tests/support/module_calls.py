@@ -84,6 +84,55 @@ JWT = {"issuer": "https://idp.example.com", "audience": ["orders"], "scopes": ["
 # input-validation: name -> (valid inputs, the one bad input, the start of the error message)
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
     "function_runtime": (FUNCTION_OK, {"runtime": "python3.10"}, "runtime must be one of"),
+    "function_runtime_deprecated": (
+        FUNCTION_OK,
+        {"runtime": "python3.11"},
+        "runtime python3.11 is refused: Lambda deprecated it on 2026-06-30",
+    ),
+    "function_tags": (
+        FUNCTION_OK,
+        {"tags": {f"k{i}": "v" for i in range(51)}},
+        "tags must have at most 50 entries",
+    ),
+    "s3_fifo_destination": (
+        S3_OK,
+        {
+            "create_on_failure_queue": False,
+            "on_failure_destination_arn": "arn:aws:sqs:us-east-1:123456789012:failures.fifo",
+        },
+        "on_failure_destination_arn must be null or a standard SQS queue or SNS topic ARN",
+    ),
+    "kinesis_fifo_destination": (
+        KINESIS_OK,
+        {
+            "create_on_failure_queue": False,
+            "on_failure_destination_arn": "arn:aws:sns:us-east-1:123456789012:failures.fifo",
+        },
+        "on_failure_destination_arn must be null or a standard SQS queue or SNS topic ARN",
+    ),
+    "dynamodb_fifo_destination": (
+        DYNAMODB_STREAM_OK,
+        {
+            "create_on_failure_queue": False,
+            "on_failure_destination_arn": "arn:aws:sqs:us-east-1:123456789012:failures.fifo",
+        },
+        "on_failure_destination_arn must be null or a standard SQS queue or SNS topic ARN",
+    ),
+    "function_fifo_dead_letter": (
+        FUNCTION_OK,
+        {"dead_letter_target_arn": "arn:aws:sqs:us-east-1:123456789012:failures.fifo"},
+        "dead_letter_target_arn must be null or a standard SQS queue or SNS topic ARN",
+    ),
+    "sqs_filter_count": (
+        SQS_OK,
+        {"filter_patterns": [f'{{"body":{{"n":[{i}]}}}}' for i in range(6)]},
+        "filter_patterns must be at most 5 JSON objects",
+    ),
+    "sqs_filter_object": (
+        SQS_OK,
+        {"filter_patterns": ['["body"]']},
+        "filter_patterns must be at most 5 JSON objects",
+    ),
     "function_handler": (
         FUNCTION_OK,
         {"handler": "lambda_dedup/handlers/inbox.py"},
@@ -110,7 +159,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
     "function_dead_letter": (
         FUNCTION_OK,
         {"dead_letter_target_arn": "arn:aws:lambda:us-east-1:123456789012:function:x"},
-        "dead_letter_target_arn must be null or an SQS queue or SNS topic ARN",
+        "dead_letter_target_arn must be null or a standard SQS queue or SNS topic ARN",
     ),
     "function_wildcard_action": (
         FUNCTION_OK,
@@ -196,7 +245,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
             "create_on_failure_queue": False,
             "on_failure_destination_arn": "arn:aws:lambda:us-east-1:123456789012:function:x",
         },
-        "on_failure_destination_arn must be null or an SQS queue or SNS topic ARN",
+        "on_failure_destination_arn must be null or a standard SQS queue or SNS topic ARN",
     ),
     "dynamodb_stream_arn": (
         DYNAMODB_STREAM_OK,
@@ -249,7 +298,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
             "create_on_failure_queue": False,
             "on_failure_destination_arn": "arn:aws:s3:::imports-123456789012",
         },
-        "on_failure_destination_arn must be null or an SQS queue or SNS topic ARN",
+        "on_failure_destination_arn must be null or a standard SQS queue or SNS topic ARN",
     ),
     "sns_topic_arn": (
         SNS_OK,
@@ -283,11 +332,24 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
     ),
 }
 
+# Calls at the edge of an input rule, validated beside CASES: each must pass.
+AT_THE_LIMITS: dict[str, dict[str, Any]] = {
+    "function_runtime_newest": {**FUNCTION_OK, "runtime": "python3.14"},
+    "function_tags_limit": {**FUNCTION_OK, "tags": {f"k{i}": "v" for i in range(50)}},
+    "root_tags_limit": {**ROOT_OK, "tags": {f"k{i}": "v" for i in range(49)}},
+    "sqs_filter_limit": {
+        **SQS_OK,
+        "filter_patterns": [f'{{"body":{{"n":[{i}]}}}}' for i in range(5)],
+    },
+}
+
 INPUT_VALIDATION = "input-validation"
 MODULE_OPTIONS = "module-options"
 PLAN_FAILURES = "plan-failures"
 
 KMS_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+# The key of a given failure destination (queue or topic), apart from the source's key.
+DESTINATION_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/5678abcd-12ab-34cd-56ef-1234567890ab"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:options-dlq"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:options-dlq"
 ORDERS_TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/orders"
@@ -314,6 +376,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "dead_letter_target_arn": TOPIC_ARN,
     },
     "disabled_function": {**FUNCTION_OK, "function_name": "options-off", "create": False},
+    "long_named_functions": {**FUNCTION_OK, "function_name": "f" * 63 + "1"},
+    "long_named_functions_2": {**FUNCTION_OK, "function_name": "f" * 63 + "2"},
     "provisioned_table": {
         **TABLE_OK,
         "name": "options-table",
@@ -366,6 +430,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "stream_arn": CLICKS_STREAM_ARN,
         "create_on_failure_queue": False,
         "on_failure_destination_arn": TOPIC_ARN,
+        "on_failure_destination_kms_key_arn": DESTINATION_KEY_ARN,
         "kms_key_arn": KMS_KEY_ARN,
         "starting_position": "AT_TIMESTAMP",
         "starting_position_timestamp": "2026-01-01T00:00:00Z",
@@ -416,7 +481,12 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "log_retention_in_days": 30,
         "log_kms_key_arn": KMS_KEY_ARN,
     },
-    "api_open": {**API_OK, "name": "open-api", "authorization_type": "NONE"},
+    "api_open": {
+        **API_OK,
+        "name": "open-api",
+        "authorization_type": "NONE",
+        "routes": ["POST /profiles", "GET /a-b", "GET /a/b"],
+    },
     "disabled_api": {**API_OK, "create": False, "function_name": None},
     "s3_existing": {
         **S3_OK,
@@ -444,6 +514,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "topic_arn": "arn:aws:sns:us-east-1:123456789012:signups",
         "create_dead_letter_queue": False,
         "dead_letter_queue_arn": QUEUE_ARN,
+        "dead_letter_queue_kms_key_arn": DESTINATION_KEY_ARN,
         "filter_policy": '{"event_type":["profile.created"]}',
         "filter_policy_scope": "MessageBody",
         "maximum_retry_attempts": 1,
@@ -603,6 +674,7 @@ def write_module_calls(
 def write_all(tree: Path) -> dict[str, Path]:
     """The test-only configurations, beside ``tree``, by name."""
     invalid = {name: {**valid, **bad} for name, (valid, bad, _) in CASES.items()}
+    invalid.update(AT_THE_LIMITS)
     failing = {name: inputs for name, (inputs, _) in PLAN_FAILURE_CASES.items()}
     return {
         INPUT_VALIDATION: write_module_calls(tree.parent / INPUT_VALIDATION, tree, invalid),

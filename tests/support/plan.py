@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,11 @@ def arn(service: str, resource: str | None = None) -> str:
     ``arn("sqs", "jobs")`` is ``arn:aws:sqs:us-east-1:123456789012:jobs``."""
     prefix = f"arn:aws:{service}:{REGION}:{ACCOUNT}"
     return prefix if resource is None else f"{prefix}:{resource}"
+
+
+def statement_id_for(route: str, readable: str) -> str:
+    """The API module's permission statement id: readable part, then a digest of the route."""
+    return f"AllowApiGateway-{readable}-{hashlib.sha1(route.encode()).hexdigest()[:8]}"
 
 
 def configuration_name(directory: Path, tree: Path) -> str:

@@ -73,13 +73,21 @@ def test_outputs_name_the_created_table_and_function(outputs: dict[str, Any], aw
 
 def test_role_policy_in_the_emulator_is_the_planned_one(outputs: dict[str, Any], aws: Any) -> None:
     role = outputs["inbox_role_name"]
+    assert role == _role_of(aws, outputs["inbox_function_name"])
     names = aws("iam").list_role_policies(RoleName=role)["PolicyNames"]
-    assert names == [f"{role}-base"]
+    assert names == [f"{outputs['inbox_function_name']}-base"]
     document = aws("iam").get_role_policy(RoleName=role, PolicyName=names[0])["PolicyDocument"]
     if isinstance(document, str):
         document = json.loads(document)
     resources = {r for statement in statements(document).values() for r in statement["Resource"]}
     assert outputs["idempotency_table_arn"] in resources
+
+
+def _role_of(aws: Any, function_name: str) -> str:
+    """The name of the execution role that the emulator's function runs with."""
+    role_arn = aws("lambda").get_function_configuration(FunctionName=function_name)["Role"]
+    name: str = role_arn.rsplit("/", 1)[-1]
+    return name
 
 
 def _role_policies(aws: Any, role: str) -> dict[str, dict[str, dict[str, Any]]]:
@@ -141,8 +149,8 @@ def test_the_profiles_stream_is_the_one_the_audit_function_may_read(
     }
     stream_arn = table["Table"]["LatestStreamArn"]
     assert outputs["dynamodb_stream_arn"] == stream_arn
-    role = outputs["dynamodb_stream_function_name"]
-    policy = _role_policies(aws, role)[f"{role}-dynamodb-stream"]
+    function = outputs["dynamodb_stream_function_name"]
+    policy = _role_policies(aws, _role_of(aws, function))[f"{function}-dynamodb-stream"]
     assert policy["ReadStream"]["Resource"] == [stream_arn]
     assert policy["SendFailureRecords"]["Resource"] == [
         outputs["dynamodb_stream_failure_destination_arn"]
@@ -162,7 +170,9 @@ def test_no_role_in_the_emulator_is_granted_a_wildcard_action(
         "sns",
         "eventbridge",
     )
-    roles = [outputs[f"{name}_function_name"] for name in names]
+    roles = [_role_of(aws, outputs[f"{name}_function_name"]) for name in names]
+    # IAM is global: every role carries the region, so a second region can hold the stack.
+    assert all(role.endswith(f"-{emulator_tool.REGION}") for role in roles), roles
     for role in roles:
         for policy in _role_policies(aws, role).values():
             for statement in policy.values():

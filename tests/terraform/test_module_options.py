@@ -11,7 +11,7 @@ from support.module_calls import (
     QUEUE_ARN,
     TOPIC_ARN,
 )
-from support.plan import Plan, TerraformRuns
+from support.plan import REGION, Plan, TerraformRuns
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,17 @@ def test_sqs_dead_letter_queue_is_wired_and_may_be_sent_to(plan: Plan) -> None:
     policy = plan.role_policy("with_sqs_dead_letter")
     assert policy["DeadLetter"]["Action"] == ["sqs:SendMessage"]
     assert policy["DeadLetter"]["Resource"] == [QUEUE_ARN]
+
+
+def test_role_names_carry_the_region_within_iams_64_characters(plan: Plan) -> None:
+    # GIVEN two functions with 64-character names that differ in their last character only
+    names = [
+        plan.by_address(f"module.{call}.aws_iam_role.this[0]")["name"]
+        for call in ("long_named_functions", "long_named_functions_2")
+    ]
+    # THEN each role is cut to 64 characters, ends in the region, and they stay apart
+    assert all(len(n) == 64 and n.endswith(f"-{REGION}") for n in names), names
+    assert names[0] != names[1]
 
 
 def test_sns_dead_letter_topic_may_be_published_to(plan: Plan) -> None:

@@ -16,7 +16,8 @@ def test_function_example_passes_its_inputs_through(terraform_runs: TerraformRun
     assert function["architectures"] == ["arm64"]
     assert function["memory_size"] == 512
     assert function["timeout"] == 10
-    assert function["reserved_concurrent_executions"] == 10
+    # A new account has 10 concurrent executions in all and may reserve none of them.
+    assert function["reserved_concurrent_executions"] == -1
     variables = function["environment"][0]["variables"]
     assert variables["DEDUP_TABLE_NAME"] == "orders-inbox-idempotency"
     assert variables["DEDUP_TTL_SECONDS"] == str(3 * 24 * 3600)

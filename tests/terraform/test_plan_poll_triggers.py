@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from support.plan import Plan, arn
+from support.plan import REGION, Plan, arn
 
 SQS = arn("sqs")
 QUEUE_ARN = f"{SQS}:dedup-profile-updates"
@@ -70,10 +70,12 @@ def test_each_trigger_has_its_own_function_and_role(root_plan: Plan, trigger: st
     days = 14 if trigger == "sqs_trigger" else 2
     assert variables["DEDUP_TTL_SECONDS"] == str(days * 24 * 3600)
     role = root_plan.by_address(f"module.{function_module}.aws_iam_role.this[0]")
-    assert role["name"] == name
+    # IAM is global: the role carries the region, so a second region of the account can
+    # hold the same stack.
+    assert role["name"] == f"{name}-{REGION}"
     # The trigger's statements go to that role, and its mapping invokes that function.
     role_policy = root_plan.by_address(f"module.{trigger}.aws_iam_role_policy.this[0]")
-    assert role_policy["role"] == name
+    assert role_policy["role"] == f"{name}-{REGION}"
     assert _mapping(root_plan, trigger)["function_name"] == name
 
 

@@ -11,12 +11,12 @@ import json
 from typing import Any
 
 import pytest
-from support.plan import ACCOUNT, Plan, arn, statements
+from support.plan import ACCOUNT, REGION, Plan, arn, statement_id_for, statements
 
 SQS = arn("sqs")
 LAMBDA = arn("lambda", "function")
 TABLE = arn("dynamodb", "table")
-BUCKET = f"dedup-profile-uploads-{ACCOUNT}"
+BUCKET = f"dedup-profile-uploads-{ACCOUNT}-{REGION}"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 TOPIC_ARN = arn("sns", "dedup-profile-events")
 RULE_ARN = arn("events", "rule/dedup-instance-stopped")
@@ -78,7 +78,9 @@ def test_each_push_trigger_has_its_own_function(root_plan: Plan, trigger: str) -
     assert environment.items() <= variables.items()
     assert variables["DEDUP_TTL_SECONDS"] == str(days * 24 * 3600)
     role = root_plan.by_address(f'module.trigger_function["{trigger}"].aws_iam_role.this[0]')
-    assert role["name"] == name
+    # IAM is global: the role carries the region, so a second region of the account can
+    # hold the same stack.
+    assert role["name"] == f"{name}-{REGION}"
 
 
 @pytest.mark.parametrize(
@@ -258,8 +260,10 @@ def test_api_stage_logs_access_to_its_own_group_and_throttles(root_plan: Plan) -
 
 def test_api_permissions_are_one_per_route_for_api_gateway(root_plan: Plan) -> None:
     routes = {
-        "POST /profiles": "AllowApiGateway-POST-profiles",
-        "GET /profiles/{user_id}": "AllowApiGateway-GET-profiles-user-id",
+        "POST /profiles": statement_id_for("POST /profiles", "POST-profiles"),
+        "GET /profiles/{user_id}": statement_id_for(
+            "GET /profiles/{user_id}", "GET-profiles-user-id"
+        ),
     }
     for route, statement_id in routes.items():
         address = f'module.api_gateway_trigger.aws_lambda_permission.this["{route}"]'

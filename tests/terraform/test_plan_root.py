@@ -116,7 +116,7 @@ def test_table_has_string_key_id_ttl_pitr_and_encryption(root_plan: Plan) -> Non
 def test_function_runtime_handler_and_environment(root_plan: Plan, package_zip: Path) -> None:
     function = root_plan.by_address(FUNCTION)
     assert function["function_name"] == "dedup-inbox"
-    assert function["runtime"] == "python3.12"
+    assert function["runtime"] == "python3.13"
     assert function["handler"] == "lambda_dedup.handlers.inbox.handler"
     assert function["tracing_config"] == [{"mode": "Active"}]
     assert function["environment"] == [

@@ -11,8 +11,15 @@ import json
 from typing import Any
 
 import pytest
-from support.module_calls import JWT, KMS_KEY_ARN, MODULE_OPTIONS, QUEUE_ARN, TOPIC_ARN
-from support.plan import ACCOUNT, Plan, TerraformRuns, arn
+from support.module_calls import (
+    DESTINATION_KEY_ARN,
+    JWT,
+    KMS_KEY_ARN,
+    MODULE_OPTIONS,
+    QUEUE_ARN,
+    TOPIC_ARN,
+)
+from support.plan import ACCOUNT, Plan, TerraformRuns, arn, statement_id_for
 
 
 @pytest.fixture(scope="module")
@@ -51,12 +58,23 @@ def test_jwt_authorizer_guards_every_route_with_its_scopes(plan: Plan) -> None:
 def test_any_route_permission_allows_every_method_on_that_path_only(plan: Plan) -> None:
     route = "ANY /orders/{order_id}/items/{item_id}"
     address = f'module.api_jwt.aws_lambda_permission.this["{route}"]'
-    assert plan.by_address(address)["statement_id"] == (
-        "AllowApiGateway-ANY-orders-order-id-items-item-id"
+    assert plan.by_address(address)["statement_id"] == statement_id_for(
+        route, "ANY-orders-order-id-items-item-id"
     )
     # "<execution ARN>/*/*/orders/*/items/*": the suffix is known at plan time.
     change = next(c for c in plan.data["resource_changes"] if c["address"] == address)
     assert change["change"]["after_unknown"]["source_arn"] is True
+
+
+def test_routes_that_read_alike_get_their_own_permission(plan: Plan) -> None:
+    # GIVEN two routes whose characters outside [A-Za-z0-9] differ only: GET /a-b, GET /a/b
+    ids = [
+        plan.by_address(f'module.api_open.aws_lambda_permission.this["{route}"]')["statement_id"]
+        for route in ("GET /a-b", "GET /a/b")
+    ]
+    # THEN each has its own statement id (one would replace the other in the policy)
+    assert ids[0] != ids[1]
+    assert all(i.startswith("AllowApiGateway-GET-a-b-") and len(i) <= 100 for i in ids)
 
 
 def test_stage_throttling_and_log_settings_follow_the_inputs(plan: Plan) -> None:
@@ -138,7 +156,10 @@ def test_an_existing_topic_and_queue_are_wired_with_the_filter(plan: Plan) -> No
     assert subscription["filter_policy_scope"] == "MessageBody"
     assert json.loads(subscription["redrive_policy"]) == {"deadLetterTargetArn": QUEUE_ARN}
     assert _values(plan, "sns_existing", "aws_lambda_permission.this[0]")["source_arn"] == topic
-    assert plan.role_policy("sns_existing")["SendFailedEvents"]["Resource"] == [QUEUE_ARN]
+    policy = plan.role_policy("sns_existing")
+    assert policy["SendFailedEvents"]["Resource"] == [QUEUE_ARN]
+    assert policy["EncryptFailures"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert policy["EncryptFailures"]["Resource"] == [DESTINATION_KEY_ARN]
     assert plan.output("sns_existing_dead_letter_queue_url") is None
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from support.module_calls import (
     CLICKS_STREAM_ARN,
+    DESTINATION_KEY_ARN,
     FILTER,
     JOBS_QUEUE_ARN,
     KMS_KEY_ARN,
@@ -121,11 +122,14 @@ def test_an_existing_stream_with_a_topic_destination_and_a_customer_key(plan: Pl
     assert mapping["maximum_record_age_in_seconds"] == 600
     assert mapping["destination_config"] == [{"on_failure": [{"destination_arn": TOPIC_ARN}]}]
     policy = plan.role_policy("kinesis_existing")
-    assert set(policy) == {"ReadStream", "SendFailureRecords", "DecryptRecords"}
+    assert set(policy) == {"ReadStream", "SendFailureRecords", "DecryptRecords", "EncryptFailures"}
     assert policy["ReadStream"]["Resource"] == [CLICKS_STREAM_ARN]
     assert policy["SendFailureRecords"]["Action"] == ["sns:Publish"]
     assert policy["SendFailureRecords"]["Resource"] == [TOPIC_ARN]
     assert policy["DecryptRecords"]["Resource"] == [KMS_KEY_ARN]
+    # The topic is under a customer key: Lambda sends with the role's rights on that key.
+    assert policy["EncryptFailures"]["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+    assert policy["EncryptFailures"]["Resource"] == [DESTINATION_KEY_ARN]
     assert plan.output("kinesis_existing_stream_name") == "clicks"
     assert plan.output("kinesis_existing_on_failure_destination_arn") == TOPIC_ARN
     assert plan.output("kinesis_existing_on_failure_queue_url") is None
