@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -36,6 +38,12 @@ MAX_TRANSACTION_ITEMS = 100
 
 MAX_ATTEMPTS = 4
 """Attempts per request (the first one included) before an error propagates."""
+
+CONFLICT_ATTEMPTS = 5
+"""Attempts of a transaction that DynamoDB cancels for ``TransactionConflict`` only."""
+
+CONFLICT_BACKOFF_SECONDS = (0.02, 0.5)
+"""Base and cap of the full-jitter backoff between those attempts."""
 
 DEFAULT_BOTO_CONFIG = Config(
     # Throttling and transient errors are retried with backoff by botocore; whatever is
@@ -152,8 +160,14 @@ class DynamoDBStore(DedupStore):
         *,
         client: DynamoDBClient | None = None,
         boto_config: Config | None = None,
+        conflict_attempts: int = CONFLICT_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if conflict_attempts < 1:
+            raise ValueError("conflict_attempts must be at least 1")
         self.table_name = table_name
+        self.conflict_attempts = conflict_attempts
+        self._sleep = sleep
         self.client: DynamoDBClient = client or boto3.client(
             "dynamodb", config=boto_config or DEFAULT_BOTO_CONFIG
         )
@@ -263,8 +277,12 @@ class DynamoDBStore(DedupStore):
         The marker's condition (key absent or expired) gates the whole transaction, so the
         effects are applied exactly once per key. Returns ``None`` when applied, otherwise
         the existing marker. A failed condition on an effect raises
-        :class:`EffectConditionFailedError`; any other cancellation reason (for example
-        ``TransactionConflict``) propagates as the original ``ClientError``.
+        :class:`EffectConditionFailedError`.
+
+        DynamoDB cancels a transaction that meets another one on the same item
+        (``TransactionConflict``); botocore does not retry that. Such a cancellation is
+        retried here, up to ``conflict_attempts`` attempts in all with full-jitter backoff,
+        and then propagates as the original ``ClientError``, as does any other reason.
         """
         if not effects:
             raise ValueError("a transaction needs at least one effect besides the marker")
@@ -273,21 +291,32 @@ class DynamoDBStore(DedupStore):
         marker: TransactWriteItemTypeDef = {
             "Put": self._marker_put(record, now_ms, None)  # type: ignore[typeddict-item]
         }
-        try:
-            self.client.transact_write_items(TransactItems=[marker, *effects])
-        except ClientError as error:
-            if _error_code(error) != "TransactionCanceledException":
-                raise
-            reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
-            codes = [reason.get("Code") for reason in reasons]
-            if codes and codes[0] == "ConditionalCheckFailed":
-                return _in_the_way(reasons[0].get("Item"), record.token, error)
-            for index, code in enumerate(codes[1:]):
-                if code == "ConditionalCheckFailed":
-                    message = str(reasons[index + 1].get("Message", ""))
-                    raise EffectConditionFailedError(record.record_id, index, message) from error
-            raise
-        return None
+        base, cap = CONFLICT_BACKOFF_SECONDS
+        for attempt in range(1, self.conflict_attempts + 1):
+            try:
+                self.client.transact_write_items(TransactItems=[marker, *effects])
+            except ClientError as error:
+                if _error_code(error) != "TransactionCanceledException":
+                    raise
+                reasons: list[dict[str, Any]] = error.response.get("CancellationReasons", [])  # type: ignore[assignment]
+                codes = [reason.get("Code") for reason in reasons]
+                if codes and codes[0] == "ConditionalCheckFailed":
+                    return _in_the_way(reasons[0].get("Item"), record.token, error)
+                for index, code in enumerate(codes[1:]):
+                    if code == "ConditionalCheckFailed":
+                        message = str(reasons[index + 1].get("Message", ""))
+                        raise EffectConditionFailedError(
+                            record.record_id, index, message
+                        ) from error
+                conflict_only = "TransactionConflict" in codes and all(
+                    code in ("TransactionConflict", "None", None) for code in codes
+                )
+                if not conflict_only or attempt == self.conflict_attempts:
+                    raise
+                self._sleep(random.uniform(0, min(cap, base * 2**attempt)))
+            else:
+                return None
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _put_unless_taken(
         self, request: Mapping[str, Any], token: str | None
