@@ -20,6 +20,10 @@ see ``behave_like_aws``):
   provider reports as a change in every later plan (``compact_redrive_policies``).
 * A cancelled transaction leaves no record in a table's stream; moto's rollback left one
   for open shard iterators (``keep_stream_shards_on_rollback``).
+* DynamoDB refuses an item nested deeper than 32 levels, a number of more than 38
+  significant digits or outside 1E-130..9.99E+125, and an item over 400 KB measured its
+  way (binary values count their bytes); moto stores all three
+  (``enforce_dynamodb_item_limits``).
 * The TLS-only bucket policy statement does not deny the emulator's plain HTTP, which
   stands in for S3's HTTPS endpoint; moto ignores conditions and denied every object
   request (``serve_bucket_policies_as_over_tls``).
@@ -76,6 +80,106 @@ def make_dynamodb_atomic() -> None:
             return original(self, *args, **kwargs)
 
     call_action._atomic = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
+MAX_ITEM_BYTES = 400 * 1024
+MAX_NESTING = 32
+MAX_NUMBER_DIGITS = 38
+
+
+def _number_problem(text: str) -> str | None:
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return f"{text!r} is not a number"
+    if not number.is_finite():
+        return f"{text!r} is not a finite number"
+    if number.is_zero():
+        return None
+    # Significant digits, without normalize(): it would round to the context's 28.
+    digits = "".join(map(str, number.as_tuple().digits)).strip("0")
+    if len(digits) > MAX_NUMBER_DIGITS:
+        return "Attempting to store more than 38 significant digits in a Number"
+    if not Decimal("1E-130") <= abs(number) < Decimal("1E126"):
+        return (
+            "Number overflow or underflow. Attempting to store a number with magnitude"
+            " outside 1E-130..9.99E+125"
+        )
+    return None
+
+
+def _value_size(value: dict[str, Any], depth: int) -> int:
+    """DynamoDB's size of one AttributeValue (its documented rules); raises ValueError."""
+    import base64
+
+    (kind, content), *_ = value.items()
+    if kind in ("M", "L"):
+        if depth >= MAX_NESTING:
+            raise ValueError("Nesting Levels have exceeded supported limits")
+        children = content.items() if kind == "M" else enumerate(content)
+        size = 3
+        for name, child in children:
+            size += 1 + (len(str(name).encode()) if kind == "M" else 0)
+            size += _value_size(child, depth + 1)
+        return size
+    if kind == "S":
+        return len(content.encode("utf-8", "surrogatepass"))
+    if kind == "N":
+        problem = _number_problem(content)
+        if problem:
+            raise ValueError(problem)
+        return len(content.lstrip("-").replace(".", "").lstrip("0")) // 2 + 1
+    if kind == "B":
+        return len(base64.b64decode(content)) if isinstance(content, str) else len(content)
+    if kind in ("SS", "NS", "BS"):
+        return sum(_value_size({kind[0]: member}, depth) for member in content)
+    return 1  # BOOL, NULL
+
+
+def check_item(item: dict[str, Any]) -> None:
+    """Raise ValueError, with DynamoDB's message, for an item DynamoDB would refuse."""
+    size = sum(len(name.encode()) + _value_size(value, 0) for name, value in item.items())
+    if size > MAX_ITEM_BYTES:
+        raise ValueError("Item size has exceeded the maximum allowed size")
+
+
+def enforce_dynamodb_item_limits() -> None:
+    """Refuse what DynamoDB refuses in ``PutItem``, ``UpdateItem`` and transactions; idempotent.
+
+    Items of ``PutItem`` and of a transaction's ``Put`` are checked whole (nesting, numbers,
+    size); the values of an ``UpdateItem`` or a transaction's ``Update`` for nesting and
+    numbers (moto still checks the updated item's size its own way).
+    """
+    from moto.dynamodb.exceptions import MockValidationException
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    if getattr(original, "_limits", False):
+        return
+
+    def check(body: dict[str, Any]) -> None:
+        if isinstance(body.get("Item"), dict):
+            check_item(body["Item"])
+        for value in (body.get("ExpressionAttributeValues") or {}).values():
+            _value_size(value, 1)
+        for entry in body.get("TransactItems") or []:
+            for operation in entry.values():
+                check(operation)
+
+    @functools.wraps(original)
+    def call_action(self: Any, *args: Any, **kwargs: Any) -> Any:
+        body = getattr(self, "params", None)
+        if isinstance(body, dict):
+            try:
+                check(body)
+            except ValueError as error:
+                raise MockValidationException(str(error)) from None
+        return original(self, *args, **kwargs)
+
+    call_action._limits = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
@@ -254,6 +358,7 @@ def behave_like_aws() -> None:
     """Apply every fix and change of role of this module to moto in this process;
     idempotent. The server applies them before it starts, the tests to moto in-process."""
     make_dynamodb_atomic()
+    enforce_dynamodb_item_limits()
     keep_stream_shards_on_rollback()
     tag_streams_on_create()
     compact_redrive_policies()

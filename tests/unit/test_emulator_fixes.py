@@ -110,3 +110,80 @@ def test_a_tls_only_bucket_policy_does_not_deny_the_emulators_plain_http(dynamod
     assert s3.get_object(Bucket="uploads-test", Key="a.json")["Body"].read() == b"{}"
     with pytest.raises(s3.exceptions.ClientError):
         s3.put_object(Bucket="uploads-test", Key="locked", Body=b"{}")
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"S": "leaf"}
+    for _ in range(levels):
+        value = {"M": {"a": value}}
+    return value
+
+
+def _put(dynamodb: Any, **attributes: Any) -> str | None:
+    """Put one item with ``attributes``; the error message if DynamoDB refuses it."""
+    try:
+        dynamodb.put_item(TableName="limits", Item={"pk": {"S": "x"}, **attributes})
+    except dynamodb.exceptions.ClientError as error:
+        code, message = error.response["Error"]["Code"], error.response["Error"]["Message"]
+        return f"{code}: {message}"
+    return None
+
+
+@pytest.fixture
+def limits_table(dynamodb: Any) -> Any:
+    dynamodb.create_table(
+        TableName="limits",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    return dynamodb
+
+
+@pytest.mark.parametrize(
+    ("attributes", "refused"),
+    [
+        ({"d": _nested(32)}, None),
+        ({"d": _nested(33)}, "Nesting Levels have exceeded supported limits"),
+        ({"n": {"N": "9" * 38}}, None),
+        ({"n": {"N": "1" * 39}}, "more than 38 significant digits"),
+        ({"n": {"N": "1e-200"}}, "overflow or underflow"),
+        ({"n": {"N": "1e126"}}, "overflow or underflow"),
+        ({"s": {"S": "x" * 400_000}}, None),
+        ({"s": {"S": "x" * 410_000}}, "Item size has exceeded"),
+        # 310,000 bytes are 413,336 characters of base64: DynamoDB counts the bytes.
+        ({"b": {"B": b"x" * 310_000}}, None),
+        ({"b": {"B": b"x" * 410_000}}, "Item size has exceeded"),
+    ],
+    ids=[
+        "32-levels",
+        "33-levels",
+        "38-digits",
+        "39-digits",
+        "underflow",
+        "overflow",
+        "400000-chars",
+        "410000-chars",
+        "310000-bytes",
+        "410000-bytes",
+    ],
+)
+def test_dynamodb_item_limits_are_dynamodbs(
+    limits_table: Any, attributes: dict[str, Any], refused: str | None
+) -> None:
+    # GIVEN an item at or past one of DynamoDB's limits
+    # WHEN it is put, alone and in a transaction
+    message = _put(limits_table, **attributes)
+    # THEN the emulator refuses exactly what DynamoDB refuses, with its message
+    if refused is None:
+        assert message is None
+    else:
+        assert message is not None
+        assert message.startswith("ValidationException: ")
+        assert refused in message
+        with pytest.raises(limits_table.exceptions.ClientError, match=refused):
+            limits_table.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": "limits", "Item": {"pk": {"S": "y"}, **attributes}}}
+                ]
+            )
