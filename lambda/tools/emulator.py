@@ -20,6 +20,9 @@ see ``behave_like_aws``):
   provider reports as a change in every later plan (``compact_redrive_policies``).
 * A cancelled transaction leaves no record in a table's stream; moto's rollback left one
   for open shard iterators (``keep_stream_shards_on_rollback``).
+* DynamoDB cancels a transaction that meets another one in progress on the same item
+  (``TransactionConflict``); moto serialises every request, so no conflict ever happens
+  (``make_concurrent_transactions_conflict``).
 * DynamoDB refuses an item nested deeper than 32 levels, a number of more than 38
   significant digits or outside 1E-130..9.99E+125, and an item over 400 KB measured its
   way (binary values count their bytes); moto stores all three
@@ -58,6 +61,9 @@ FAKE_CREDENTIALS = {
 START_TIMEOUT_S = 60.0
 
 _atomic_lock = threading.RLock()
+_in_flight: dict[tuple[str, str], int] = {}
+"""Items of the transactions in progress (waiting for or holding ``_atomic_lock``)."""
+_in_flight_lock = threading.Lock()
 
 
 def make_dynamodb_atomic() -> None:
@@ -80,6 +86,72 @@ def make_dynamodb_atomic() -> None:
             return original(self, *args, **kwargs)
 
     call_action._atomic = True  # type: ignore[attr-defined]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
+def _transaction_items(handler: Any, body: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (table, key) of every item that a ``TransactWriteItems`` touches, in order."""
+    items = []
+    for entry in body.get("TransactItems") or []:
+        for operation in entry.values():
+            table = str(operation.get("TableName"))
+            key = operation.get("Key")
+            if key is None and isinstance(operation.get("Item"), dict):
+                try:
+                    schema = handler.dynamodb_backend.get_table(table)
+                    names = [n for n in (schema.hash_key_attr, schema.range_key_attr) if n]
+                    key = {name: operation["Item"].get(name) for name in names}
+                except Exception:  # an unknown table: moto reports it
+                    key = operation["Item"]
+            items.append((table, json.dumps(key, sort_keys=True, default=str)))
+    return items
+
+
+def make_concurrent_transactions_conflict() -> None:
+    """Cancel a transaction that meets another one in progress on the same item; idempotent.
+
+    A transaction is in progress from its arrival until its answer, including the time it
+    waits for ``make_dynamodb_atomic``'s lock. Another ``TransactWriteItems`` touching
+    one of its items meanwhile is cancelled with ``TransactionConflict`` on that item,
+    as DynamoDB does. Apply after ``make_dynamodb_atomic``, so that the check runs before
+    the lock is taken.
+    """
+    from moto.dynamodb.exceptions import TransactionCanceledException
+    from moto.dynamodb.responses import DynamoHandler
+
+    original = DynamoHandler.call_action
+    if getattr(original, "_conflicts", False):
+        return
+
+    @functools.wraps(original)
+    def call_action(self: Any, *args: Any, **kwargs: Any) -> Any:
+        body = getattr(self, "params", None)
+        if not isinstance(body, dict) or not body.get("TransactItems"):
+            return original(self, *args, **kwargs)
+        mine = _transaction_items(self, body)
+        with _in_flight_lock:
+            busy = [item in _in_flight for item in mine]
+            if any(busy):
+                raise TransactionCanceledException(
+                    [
+                        ("TransactionConflict", "Transaction is ongoing for the item", None)
+                        if conflict
+                        else (None, None, None)
+                        for conflict in busy
+                    ]
+                )
+            for item in mine:
+                _in_flight[item] = _in_flight.get(item, 0) + 1
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            with _in_flight_lock:
+                for item in mine:
+                    _in_flight[item] -= 1
+                    if not _in_flight[item]:
+                        del _in_flight[item]
+
+    call_action._conflicts = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
 
 
@@ -358,6 +430,7 @@ def behave_like_aws() -> None:
     """Apply every fix and change of role of this module to moto in this process;
     idempotent. The server applies them before it starts, the tests to moto in-process."""
     make_dynamodb_atomic()
+    make_concurrent_transactions_conflict()
     enforce_dynamodb_item_limits()
     keep_stream_shards_on_rollback()
     tag_streams_on_create()

@@ -21,6 +21,7 @@ from lambda_dedup import (
     UnsupportedOperationError,
     effects,
 )
+from lambda_dedup.store.dynamodb import CONFLICT_ATTEMPTS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -168,13 +169,14 @@ class TestTransactOnce:
         assert read_item(table, id="test-handler#click-1") is None
         assert not dedup.transact_once("click-1", add_one("u1")).duplicate
 
-    def test_transaction_conflict_propagates_for_a_retry(
+    def test_a_lasting_transaction_conflict_propagates_for_a_retry(
         self, dedup: Deduplicator, counters: str, faults: FaultInjector, read_item: ItemReader
     ) -> None:
-        # GIVEN DynamoDB cancels the transaction because of a concurrent one on the counter
+        # GIVEN DynamoDB cancels the transaction for a concurrent one on the counter, at
+        # every one of the store's in-process attempts
         faults.fail(
             "TransactWriteItems",
-            1,
+            CONFLICT_ATTEMPTS,
             "TransactionCanceledException",
             "Transaction cancelled [None, TransactionConflict]",
             CancellationReasons=[{"Code": "None"}, {"Code": "TransactionConflict"}],

@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 from typing import Any
 
 import boto3
+import emulator
 import pytest
 from moto.dynamodbstreams.models import dynamodbstreams_backends
 from support.plan import ACCOUNT, REGION
@@ -187,3 +190,39 @@ def test_dynamodb_item_limits_are_dynamodbs(
                     {"Put": {"TableName": "limits", "Item": {"pk": {"S": "y"}, **attributes}}}
                 ]
             )
+
+
+def test_a_transaction_meeting_another_on_the_same_item_is_cancelled(
+    limits_table: Any,
+) -> None:
+    # GIVEN a transaction on counter "ada" in progress: it waits for the request lock,
+    # which the test holds, as a slow transaction in DynamoDB would hold the item
+    def add(pk: str) -> dict[str, Any]:
+        update = {
+            "TableName": "limits",
+            "Key": {"pk": {"S": pk}},
+            "UpdateExpression": "ADD n :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+        return {"Update": update}
+
+    first = threading.Thread(
+        target=lambda: limits_table.transact_write_items(TransactItems=[add("ada")])
+    )
+    with emulator._atomic_lock:
+        first.start()
+        deadline = time.monotonic() + 5
+        while not emulator._in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # WHEN another transaction touches the same item meanwhile
+        with pytest.raises(limits_table.exceptions.TransactionCanceledException) as raised:
+            limits_table.transact_write_items(TransactItems=[add("bob"), add("ada")])
+    first.join(5)
+    # THEN it is cancelled for a conflict on that item only, and the first one applies
+    codes = [r["Code"] for r in raised.value.response["CancellationReasons"]]
+    assert codes == ["None", "TransactionConflict"]
+    items = limits_table.scan(TableName="limits")["Items"]
+    assert [(i["pk"]["S"], i["n"]["N"]) for i in items] == [("ada", "1")]
+    # and once it is done, the same item may be written again
+    limits_table.transact_write_items(TransactItems=[add("ada")])
+    assert not emulator._in_flight
