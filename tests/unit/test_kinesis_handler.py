@@ -104,3 +104,43 @@ def test_a_malformed_record_is_rejected_naming_the_field(
     (line,) = log_lines.with_message("rejected record")
     assert line.get("field") == field
     assert line["source"] == "kinesis"
+
+
+def test_records_on_one_counter_share_a_group_whatever_their_partition_keys() -> None:
+    # GIVEN u-1's page views under two partition keys, a record of another user under the
+    # first key, another user's record alone, and a record that cannot be read
+    event = kinesis_batch(
+        [
+            activity(1, user=1),
+            activity(2, user=1),
+            activity(3, user=2),
+            activity(4, user=3),
+            b"[" * 5000,
+        ],
+        partition_keys=["A", "B", "A", "C", "D"],
+    )
+    ids = [record["eventID"] for record in event["Records"]]
+    # WHEN the batch is grouped
+    groups = kinesis.ordering_groups(event["Records"])
+    # THEN records that share a counter or a partition key, even through another record,
+    # run in one group, so that no two transactions on one counter item run at once
+    assert groups[ids[0]] == groups[ids[1]] == groups[ids[2]]
+    assert len({groups[ids[0]], groups[ids[3]], groups[ids[4]]}) == 3
+
+
+def test_a_failure_holds_back_later_records_of_its_counter_under_another_partition_key(
+    domain_env: str, write_log: WriteLog, log_lines: LogLines
+) -> None:
+    # GIVEN u-1's page view reused with another payload (rejected) under key A, then a new
+    # page view of u-1 under key B
+    invoke(kinesis_batch([activity(1, user=1)]))
+    event = kinesis_batch(
+        [activity(1, user=1, type="purchase"), activity(2, user=1, type="purchase")],
+        partition_keys=["A", "B"],
+    )
+    sequence = [record["kinesis"]["sequenceNumber"] for record in event["Records"]]
+    # WHEN the batch is handled
+    # THEN the record on the same counter waits for the next delivery
+    assert failed_ids(invoke(event)) == sequence
+    (skipped,) = log_lines.with_message("record skipped")
+    assert skipped["record_id"] == sequence[1]

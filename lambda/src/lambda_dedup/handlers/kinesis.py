@@ -7,9 +7,12 @@ effect mode: one ``TransactWriteItems`` holds the deduplication marker and the c
 
 * **Key:** the event's ``event_id`` when it has one (a producer's retry writes a new
   Kinesis record with a new ``eventID``), else the record's ``eventID``.
-* **Order:** records of one partition key run in sequence order and stop at the first
-  failure; the rest of that key is reported failed, unprocessed, so per-key order holds.
-  Different partition keys run concurrently.
+* **Order:** records that share a partition key or a counter (``user_id`` + ``type``),
+  directly or through other records of the batch, run in sequence order and stop at the
+  first failure; the rest of that group is reported failed, unprocessed, so per-key order
+  holds. Other groups run concurrently. Grouping by counter too keeps two transactions
+  on one counter item from running at once, which DynamoDB would cancel
+  (``TransactionConflict``) however the producer chose its partition keys.
 * **Failures:** ``batchItemFailures`` lists the failed sequence numbers; Lambda resumes
   from the lowest one (bisecting if configured), and after the mapping's retry limit or
   record age sends the range to the on-failure destination.
@@ -17,7 +20,9 @@ effect mode: one ``TransactWriteItems`` holds the deduplication marker and the c
 
 from __future__ import annotations
 
+import base64
 import binascii
+import json
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import EventType
@@ -44,6 +49,46 @@ def ordering_key(record: dict[str, Any]) -> str | None:
     return key if isinstance(key, str) else None
 
 
+def _counter_of(record: dict[str, Any]) -> str | None:
+    """The counter item a record adds to, or ``None`` when it cannot be read (the record is
+    then rejected when applied; computing its group must not fail the batch)."""
+    try:
+        data = base64.b64decode((record.get("kinesis") or {}).get("data", ""), validate=True)
+        activity = parse_activity(parse_json(data, "the record's data"))
+        return json.dumps([activity["user_id"], activity["type"]])
+    except Exception:  # any unreadable record simply has no counter
+        return None
+
+
+def ordering_groups(records: list[dict[str, Any]]) -> dict[str, str]:
+    """``eventID`` -> group, where records sharing a partition key or a counter, directly
+    or transitively, share a group (union-find over both keys)."""
+    parent: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def find(node: tuple[str, str]) -> tuple[str, str]:
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def union(a: tuple[str, str], b: tuple[str, str]) -> None:
+        parent[find(a)] = find(b)
+
+    ids = []
+    for record in records:
+        event_id = record.get("eventID") if isinstance(record, dict) else None
+        if not isinstance(event_id, str):
+            continue
+        ids.append(event_id)
+        partition = ordering_key(record)
+        if partition is not None:
+            union(("record", event_id), ("partition", partition))
+        counter = _counter_of(record)
+        if counter is not None:
+            union(("record", event_id), ("counter", counter))
+    return {event_id: json.dumps(find(("record", event_id))) for event_id in ids}
+
+
 def parse_record(record: KinesisStreamRecord) -> tuple[str, dict[str, Any]]:
     """The idempotency key and the validated activity event of one record."""
     try:
@@ -67,12 +112,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
             key, [effects.increment(table, counter, COUNTER)], payload=activity
         )
 
+    records = event.get("Records")
+    groups = ordering_groups(records if isinstance(records, list) else [])
+
+    def group_of(record: dict[str, Any]) -> str | None:
+        return groups.get(record.get("eventID")) or ordering_key(record)  # type: ignore[arg-type]
+
     return run_batch(
         event,
         context,
         apply,
         source="kinesis",
         event_type=EventType.KinesisDataStreams,
-        ordering_key=ordering_key,
+        ordering_key=group_of,
         stop_on_failure=True,
     )
