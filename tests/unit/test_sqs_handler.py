@@ -99,6 +99,52 @@ def test_a_standard_queue_does_not_hold_back_a_users_later_message(
     assert write_log.count(PROFILES) == {("u-5",): 1}
 
 
+@pytest.mark.parametrize(
+    "poison",
+    ["[" * 1000 + "]" * 1000, '{"a":' * 1000 + "1" + "}" * 1000],
+    ids=["nested-lists", "nested-objects"],
+)
+def test_a_body_too_deep_to_key_fails_only_itself(
+    write_log: WriteLog, log_lines: LogLines, poison: str
+) -> None:
+    # GIVEN a standard batch: two good messages around a 2 KB body of nested brackets,
+    # whose ordering key cannot be computed (RecursionError in the JSON decoder)
+    event = sqs_batch([profile(1), poison, profile(2)])
+    poison_id = event["Records"][1]["messageId"]
+    # WHEN the batch is handled
+    response = invoke(event)
+    # THEN only the poison message is reported, as rejected, and both good ones applied
+    assert failed_ids(response) == [poison_id]
+    assert write_log.count(PROFILES) == {("u-1",): 1, ("u-2",): 1}
+    (line,) = log_lines.with_message("rejected record")
+    assert line["record_id"] == poison_id
+
+
+def test_an_ordering_key_that_raises_fails_no_batch() -> None:
+    # GIVEN a processor whose ordering key raises for one record
+    from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
+
+    from lambda_dedup.batch import KeyedBatchProcessor
+
+    def key(record: dict[str, Any]) -> str:
+        if record["body"] == "bad":
+            raise RecursionError("maximum recursion depth exceeded")
+        return "k"
+
+    processor = KeyedBatchProcessor(EventType.SQS, key, stop_on_failure=False)
+    event = sqs_batch(["good", "bad", "good"])
+    # WHEN the batch is processed
+    response = process_partial_response(
+        event=event,
+        record_handler=lambda record: record.body,
+        processor=processor,
+        context=FakeLambdaContext(),  # type: ignore[arg-type]
+    )
+    # THEN every record ran and succeeded: the bad key only put its record on its own
+    assert response["batchItemFailures"] == []
+    assert [entry[0] for entry in processor.entries] == ["success"] * 3
+
+
 def test_a_standard_batch_of_ten_writes_concurrently(domain_env: str) -> None:
     # GIVEN ten messages for ten users, and a DynamoDB client on which every transaction
     # waits until ten are in flight

@@ -67,7 +67,8 @@ class KeyedBatchProcessor(BatchProcessor):
         event_type: ``EventType.SQS``, ``EventType.KinesisDataStreams`` or
             ``EventType.DynamoDBStreams``.
         ordering_key: the key of a raw record; ``None`` puts the record in a group of its
-            own (for example a body that cannot even be parsed). It must not raise.
+            own (for example a body that cannot even be parsed), and so does one for which
+            it raises: one record's key never fails its batch.
         stop_on_failure: after a failure, report the rest of that key as failed without
             processing it (FIFO queues, streams).
         max_workers: threads across keys; 1 processes the whole batch in order.
@@ -93,7 +94,12 @@ class KeyedBatchProcessor(BatchProcessor):
     def process(self) -> list[tuple[Any, ...]]:
         groups: dict[object, list[int]] = {}
         for index, record in enumerate(self.records):
-            key = self.ordering_key(record)
+            try:
+                key = self.ordering_key(record)
+            except Exception:  # one record's key must never fail its batch
+                # It runs alone: whatever made its key fail is reported, with the record's
+                # own log line, when the record is handled.
+                key = None
             groups.setdefault(("record", index) if key is None else key, []).append(index)
         runs: list[_Run | None] = [None] * len(self.records)
 

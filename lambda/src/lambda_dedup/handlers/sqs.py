@@ -58,7 +58,7 @@ def ordering_key(record: dict[str, Any]) -> str | None:
         return group
     try:
         body = json.loads(record.get("body") or "")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):  # RecursionError: nested too deep
         return None
     user_id = body.get("user_id") if isinstance(body, dict) else None
     return user_id if isinstance(user_id, str) else None
