@@ -348,3 +348,61 @@ def test_an_unknown_route_is_a_json_404(domain_env: str) -> None:
     response = call(http_request("DELETE", "/profiles"))
     assert response["statusCode"] == 404
     assert error_of(response)["code"] == "not_found"
+
+
+def _jwt_event(claims: dict[str, Any]) -> dict[str, Any]:
+    event = http_request("POST", "/profiles", profile(1), key="k")
+    event["requestContext"]["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+    return event
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ({"iss": "i", "client_id": "app-a"}, {"iss": "i", "client_id": "app-b"}),
+        ({"iss": "i", "azp": "web"}, {"iss": "i", "azp": "mobile"}),
+        ({"iss": "https://a.example", "sub": "u1"}, {"iss": "https://b.example", "sub": "u1"}),
+        ({"iss": "i", "scope": "read"}, {"iss": "i", "scope": "write"}),
+        ({"iss": "i", "sub": "client_id"}, {"iss": "i", "client_id": "client_id"}),
+    ],
+    ids=["client_id", "azp", "issuer", "claims-only", "field-names"],
+)
+def test_two_jwt_principals_never_share_a_scope(one: Any, other: Any) -> None:
+    # GIVEN two tokens of different principals, none of which may be "anonymous"
+    scopes = {api.caller(_jwt_event(one)), api.caller(_jwt_event(other))}
+    # THEN each has its own scope
+    assert len(scopes) == 2
+    assert "anonymous" not in scopes
+
+
+def test_jwt_clients_without_sub_never_read_each_others_response(write_log: WriteLog) -> None:
+    # GIVEN client A created profile u-1 with key k
+    first = _jwt_event({"iss": "i", "client_id": "app-a"})
+    assert call(first)["statusCode"] == 201
+    # WHEN client B sends the same key and body
+    second = call(_jwt_event({"iss": "i", "client_id": "app-b"}))
+    # THEN B's request is handled as its own (the profile exists: 409), never A's replay
+    assert second["statusCode"] == 409
+    assert "Idempotent-Replayed" not in (second.get("headers") or {})
+
+
+def test_anonymous_is_only_for_a_route_without_authorizer() -> None:
+    event = http_request("POST", "/profiles", profile(1), key="k")
+    event["requestContext"]["authorizer"] = {"custom": {"tenant": "t-1"}}
+    assert api.caller(event) != "anonymous"
+    event["requestContext"].pop("authorizer")
+    assert api.caller(event) == "anonymous"
+
+
+@pytest.mark.parametrize("user_id", ["ada@example.com", "Zoë", "team/alice", "a+b", "50% off"])
+def test_the_location_of_a_created_profile_reads_it_back(write_log: WriteLog, user_id: str) -> None:
+    # GIVEN a profile whose user_id has characters that a path encodes
+    created = post({**profile(1), "user_id": user_id}, key=f"k-{len(user_id)}")
+    assert created["statusCode"] == 201
+    location = created["headers"]["Location"]
+    # WHEN the client GETs its Location, as API Gateway passes it (rawPath encoded)
+    event = http_request("GET", location)
+    # THEN it is that profile
+    response = call(event)
+    assert response["statusCode"] == 200, response
+    assert body_of(response)["user_id"] == user_id

@@ -34,7 +34,7 @@ import binascii
 import datetime as dt
 import re
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
@@ -83,22 +83,41 @@ def error(
     return Response(status, JSON, canonical_json({"error": detail}), headers=headers)
 
 
+JWT_PRINCIPAL_CLAIMS = ("sub", "client_id", "azp")
+"""The claims that name a JWT's principal, in order: the subject, then the OAuth client
+(``client_id`` in client-credentials tokens, ``azp`` in OpenID Connect)."""
+
+
 def caller(event: dict[str, Any]) -> str:
-    """Who sent the request: the IAM principal, the JWT issuer and subject, a Lambda
-    authorizer's context, or ``anonymous`` when the route has no authorizer."""
+    """Who sent the request, as the scope of its keys; two principals never share one.
+
+    * JWT: the issuer with the first of ``sub``, ``client_id``, ``azp``, else the whole
+      claim set;
+    * IAM: the principal's ARN (or caller id);
+    * a Lambda authorizer: its whole context (no standard field names the caller);
+    * any other authorizer: everything it passed;
+    * ``anonymous`` only when the route has no authorizer at all.
+    """
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
-    claims = (authorizer.get("jwt") or {}).get("claims") or {}
-    if claims.get("sub"):
-        return f"jwt:{claims.get('iss', '')} {claims['sub']}"
+    claims = (authorizer.get("jwt") or {}).get("claims") if isinstance(authorizer, dict) else None
+    if isinstance(claims, dict) and claims:
+        issuer = str(claims.get("iss", ""))
+        for name in JWT_PRINCIPAL_CLAIMS:
+            if claims.get(name):
+                return f"jwt:{canonical_json([issuer, name, str(claims[name])])}"
+        return f"jwt:{canonical_json(claims)}"
+    if not isinstance(authorizer, dict):
+        return f"authorizer:{canonical_json(str(authorizer))}"
     iam = authorizer.get("iam") or {}
-    principal = iam.get("userArn") or iam.get("callerId")
+    principal = iam.get("userArn") or iam.get("callerId") if isinstance(iam, dict) else None
     if principal:
         return f"iam:{principal}"
     context = authorizer.get("lambda")
     if context:
-        # No standard field names the caller: the whole context does, so that two callers
-        # can never share a scope (at worst, one caller gets several).
+        # At worst, one caller gets several scopes; two callers never share one.
         return f"lambda:{canonical_json(context)}"
+    if authorizer:
+        return f"authorizer:{canonical_json(authorizer)}"
     return "anonymous"
 
 
@@ -191,6 +210,9 @@ def post_profile() -> Response[str]:
 
 @app.get("/profiles/<user_id>")
 def get_profile(user_id: str) -> Response[str]:
+    # The route matches the percent-encoded rawPath; the Location of a created profile
+    # encodes every reserved character ("/" as %2F, "+" as %2B), so decode it once.
+    user_id = unquote(user_id)
     if not 1 <= len(user_id) <= MAX_USER_ID:
         raise InvalidEventError(f"'user_id' must be 1-{MAX_USER_ID} characters", "user_id")
     table = config.required(config.PROFILES_TABLE_ENV)
