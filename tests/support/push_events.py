@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, unquote
 
 from support.events import load_event
 
@@ -49,7 +49,8 @@ def http_request(
     else:
         event["body"] = _text(body)
     if path.count("/") > 1:
-        event["pathParameters"] = {"user_id": path.rsplit("/", 1)[1]}
+        # API Gateway passes path parameters decoded ("+" stays a plus), rawPath as sent.
+        event["pathParameters"] = {"user_id": unquote(path.rsplit("/", 1)[1])}
     return event
 
 

@@ -394,15 +394,52 @@ def test_anonymous_is_only_for_a_route_without_authorizer() -> None:
     assert api.caller(event) == "anonymous"
 
 
-@pytest.mark.parametrize("user_id", ["ada@example.com", "Zoë", "team/alice", "a+b", "50% off"])
-def test_the_location_of_a_created_profile_reads_it_back(write_log: WriteLog, user_id: str) -> None:
+USER_IDS = ["ada@example.com", "Zoë", "team/alice", "a+b", "50% off", "100%25", "a b+c/d?e#f"]
+
+
+@pytest.mark.parametrize("with_path_parameters", [True, False], ids=["api-gateway", "raw-path"])
+@pytest.mark.parametrize("user_id", USER_IDS)
+def test_the_location_of_a_created_profile_reads_it_back(
+    write_log: WriteLog, user_id: str, with_path_parameters: bool
+) -> None:
     # GIVEN a profile whose user_id has characters that a path encodes
     created = post({**profile(1), "user_id": user_id}, key=f"k-{len(user_id)}")
     assert created["statusCode"] == 201
     location = created["headers"]["Location"]
-    # WHEN the client GETs its Location, as API Gateway passes it (rawPath encoded)
+    # AND its Location is one path segment ("/" encoded as %2F), as the route needs
+    assert location.count("/") == 2
+    # WHEN the client GETs its Location, as API Gateway passes it: rawPath as sent,
+    # pathParameters decoded (or, from another front end, no pathParameters at all)
     event = http_request("GET", location)
-    # THEN it is that profile
+    assert event["rawPath"] == location
+    if with_path_parameters:
+        assert event["pathParameters"] == {"user_id": user_id}
+    else:
+        del event["pathParameters"]
+    # THEN it is that profile (decoded exactly once: "100%25" stays "100%25")
     response = call(event)
     assert response["statusCode"] == 200, response
     assert body_of(response)["user_id"] == user_id
+
+
+def test_same_subject_of_two_issuers_never_read_each_others_response(
+    write_log: WriteLog,
+) -> None:
+    # GIVEN issuer A's subject u1 created profile u-1 with key k
+    assert call(_jwt_event({"iss": "https://a.example", "sub": "u1"}))["statusCode"] == 201
+    # WHEN issuer B's subject u1 sends the same key and body
+    second = call(_jwt_event({"iss": "https://b.example", "sub": "u1"}))
+    # THEN it is handled as its own request (409: the profile exists), not A's replay
+    assert second["statusCode"] == 409
+    assert api.REPLAYED_HEADER not in (second.get("headers") or {})
+
+
+def test_a_jwt_without_a_principal_claim_is_scoped_by_a_digest_of_its_claims() -> None:
+    # GIVEN a token with neither sub, client_id nor azp
+    claims = {"iss": "i", "email": "ada@example.com", "scope": "profiles/write"}
+    scope = api.caller(_jwt_event(claims))
+    # THEN its scope is a stable digest of the whole claim set, with no claim in clear
+    assert scope == api.caller(_jwt_event(dict(reversed(list(claims.items())))))
+    assert scope.startswith("jwt:sha256:")
+    assert "ada@example.com" not in scope
+    assert scope != api.caller(_jwt_event({**claims, "email": "bob@example.com"}))

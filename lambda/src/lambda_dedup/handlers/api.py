@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
+import hashlib
 import re
 from typing import Any
 from urllib.parse import quote, unquote
@@ -91,31 +92,36 @@ JWT_PRINCIPAL_CLAIMS = ("sub", "client_id", "azp")
 def caller(event: dict[str, Any]) -> str:
     """Who sent the request, as the scope of its keys; two principals never share one.
 
-    * JWT: the issuer with the first of ``sub``, ``client_id``, ``azp``, else the whole
-      claim set;
+    * JWT: the issuer with the first of ``sub``, ``client_id``, ``azp``, else a SHA-256
+      digest of the whole claim set;
     * IAM: the principal's ARN (or caller id);
     * a Lambda authorizer: its whole context (no standard field names the caller);
     * any other authorizer: everything it passed;
     * ``anonymous`` only when the route has no authorizer at all.
     """
-    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
-    claims = (authorizer.get("jwt") or {}).get("claims") if isinstance(authorizer, dict) else None
+    context = event.get("requestContext")
+    authorizer = (context.get("authorizer") if isinstance(context, dict) else None) or {}
+    jwt = authorizer.get("jwt") if isinstance(authorizer, dict) else None
+    claims = jwt.get("claims") if isinstance(jwt, dict) else None
     if isinstance(claims, dict) and claims:
         issuer = str(claims.get("iss", ""))
         for name in JWT_PRINCIPAL_CLAIMS:
             if claims.get(name):
                 return f"jwt:{canonical_json([issuer, name, str(claims[name])])}"
-        return f"jwt:{canonical_json(claims)}"
+        # No claim names the principal: a stable digest of them all (never the claims
+        # themselves, which may be personal data, in the record ids).
+        digest = hashlib.sha256(canonical_json(claims).encode("utf-8")).hexdigest()
+        return f"jwt:sha256:{digest}"
     if not isinstance(authorizer, dict):
         return f"authorizer:{canonical_json(str(authorizer))}"
     iam = authorizer.get("iam") or {}
     principal = iam.get("userArn") or iam.get("callerId") if isinstance(iam, dict) else None
     if principal:
         return f"iam:{principal}"
-    context = authorizer.get("lambda")
-    if context:
+    lambda_context = authorizer.get("lambda")
+    if lambda_context:
         # At worst, one caller gets several scopes; two callers never share one.
-        return f"lambda:{canonical_json(context)}"
+        return f"lambda:{canonical_json(lambda_context)}"
     if authorizer:
         return f"authorizer:{canonical_json(authorizer)}"
     return "anonymous"
@@ -208,11 +214,23 @@ def post_profile() -> Response[str]:
     return Response(stored["status"], JSON, stored["body"], headers=headers)
 
 
+def path_user_id(raw: str) -> str:
+    """The ``user_id`` of ``GET /profiles/{user_id}``, decoded exactly once.
+
+    API Gateway passes it decoded in ``pathParameters``; without them (another front end,
+    a hand-made event) the route's match on the percent-encoded ``rawPath`` is decoded
+    here. ``unquote``, not ``unquote_plus``: in a path ``+`` is a literal plus. The
+    Location of a created profile encodes every reserved character (``/`` as ``%2F``) so
+    that the one-segment route matches it.
+    """
+    parameters = app.current_event.path_parameters
+    decoded = parameters.get("user_id") if isinstance(parameters, dict) else None
+    return decoded if isinstance(decoded, str) else unquote(raw)
+
+
 @app.get("/profiles/<user_id>")
 def get_profile(user_id: str) -> Response[str]:
-    # The route matches the percent-encoded rawPath; the Location of a created profile
-    # encodes every reserved character ("/" as %2F, "+" as %2B), so decode it once.
-    user_id = unquote(user_id)
+    user_id = path_user_id(user_id)
     if not 1 <= len(user_id) <= MAX_USER_ID:
         raise InvalidEventError(f"'user_id' must be 1-{MAX_USER_ID} characters", "user_id")
     table = config.required(config.PROFILES_TABLE_ENV)
