@@ -138,3 +138,26 @@ def test_a_change_too_large_to_audit_is_rejected_and_the_item_s_next_changes_wai
     (line,) = log_lines.with_message("rejected record")
     assert "bytes per item" in line["reason"]
     assert line["field"] == "dynamodb.NewImage"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"N": "abc"}, {"N": "1e999999"}, {"L": [{"M": {"n": {"N": "not a number"}}}]}],
+    ids=["not-a-number", "overflow", "nested"],
+)
+def test_a_change_with_an_unreadable_attribute_is_rejected_alone(
+    write_log: WriteLog, log_lines: LogLines, value: dict[str, Any]
+) -> None:
+    # GIVEN three changes of three profiles; the middle one's new image holds an
+    # attribute value that no Python number can hold (decimal raises, not ValueError)
+    event = dynamodb_stream_batch([change(1), change(2), change(3)])
+    event["Records"][1]["dynamodb"]["NewImage"]["score"] = value
+    bad = event["Records"][1]["dynamodb"]["SequenceNumber"]
+    # WHEN the batch is handled
+    response = invoke(event)
+    # THEN only it is reported, with one rejected-record line; the others are audited
+    assert failed_ids(response) == [bad]
+    assert len(write_log.count(AUDIT)) == 2
+    (line,) = log_lines.with_message("rejected record")
+    assert line["record_id"] == bad
+    assert log_lines.with_message("record failed") == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
@@ -144,3 +145,25 @@ def test_a_failure_holds_back_later_records_of_its_counter_under_another_partiti
     assert failed_ids(invoke(event)) == sequence
     (skipped,) = log_lines.with_message("record skipped")
     assert skipped["record_id"] == sequence[1]
+
+
+def test_a_record_that_cannot_be_parsed_or_keyed_is_rejected_alone(
+    write_log: WriteLog, log_lines: LogLines
+) -> None:
+    # GIVEN a batch of four users' events: one record has no data, and one has an event
+    # without event_id and no eventID to fall back on
+    event = kinesis_batch([activity(1), activity(2), activity(3), activity(4)])
+    records = event["Records"]
+    del records[1]["kinesis"]["data"]
+    no_key = {"user_id": "u-3", "type": "page_view"}
+    records[2]["kinesis"]["data"] = base64.b64encode(json.dumps(no_key).encode()).decode()
+    del records[2]["eventID"]
+    bad = [records[1]["kinesis"]["sequenceNumber"], records[2]["kinesis"]["sequenceNumber"]]
+    # WHEN the batch is handled
+    response = invoke(event)
+    # THEN exactly those two are reported, each with one rejected-record line, never as
+    # transient failures; the other users' events are counted
+    assert failed_ids(response) == bad
+    assert write_log.count(COUNTERS) == {("u-1", "page_view"): 1, ("u-4", "page_view"): 1}
+    assert [line["record_id"] for line in log_lines.with_message("rejected record")] == bad
+    assert log_lines.with_message("record failed") == []

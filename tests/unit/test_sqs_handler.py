@@ -120,29 +120,78 @@ def test_a_body_too_deep_to_key_fails_only_itself(
     assert line["record_id"] == poison_id
 
 
-def test_an_ordering_key_that_raises_fails_no_batch() -> None:
+def test_an_ordering_key_that_raises_fails_only_its_record() -> None:
     # GIVEN a processor whose ordering key raises for one record
     from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 
     from lambda_dedup.batch import KeyedBatchProcessor
+    from lambda_dedup.exceptions import OrderingKeyError
 
     def key(record: dict[str, Any]) -> str:
         if record["body"] == "bad":
             raise RecursionError("maximum recursion depth exceeded")
         return "k"
 
-    processor = KeyedBatchProcessor(EventType.SQS, key, stop_on_failure=False)
+    ran: list[str] = []
+    processor = KeyedBatchProcessor(EventType.SQS, key, stop_on_failure=True)
     event = sqs_batch(["good", "bad", "good"])
     # WHEN the batch is processed
     response = process_partial_response(
         event=event,
-        record_handler=lambda record: record.body,
+        record_handler=lambda record: ran.append(record.body),
         processor=processor,
         context=FakeLambdaContext(),  # type: ignore[arg-type]
     )
-    # THEN every record ran and succeeded: the bad key only put its record on its own
-    assert response["batchItemFailures"] == []
-    assert [entry[0] for entry in processor.entries] == ["success"] * 3
+    # THEN only the bad record is reported, unprocessed (its place in the order is
+    # unknown), as a rejection; the good ones ran, and the batch did not fail
+    assert failed_ids(response) == [event["Records"][1]["messageId"]]
+    assert ran == ["good", "good"]
+    assert [entry[0] for entry in processor.entries] == ["success", "fail", "success"]
+    (error,) = (info[1] for info in processor.exceptions)
+    assert isinstance(error, OrderingKeyError)
+    assert "RecursionError" in str(error)
+
+
+def test_a_message_whose_ordering_key_cannot_be_read_is_rejected_alone(
+    write_log: WriteLog, log_lines: LogLines
+) -> None:
+    # GIVEN a standard batch whose middle message has attributes that are not an object,
+    # so that neither FIFO detection nor its ordering key can read a message group
+    event = sqs_batch([profile(1), profile(2), profile(3)])
+    event["Records"][1]["attributes"] = "not an object"
+    bad = event["Records"][1]["messageId"]
+    # WHEN the batch is handled
+    response = invoke(event)
+    # THEN only that message is reported, with one rejected-record line; the others applied
+    assert failed_ids(response) == [bad]
+    assert write_log.count(PROFILES) == {("u-1",): 1, ("u-3",): 1}
+    (line,) = log_lines.with_message("rejected record")
+    assert line["record_id"] == bad
+    assert "ordering key" in line["reason"]
+    assert log_lines.with_message("record failed") == []
+
+
+def test_a_message_that_cannot_be_parsed_or_keyed_is_a_rejection_not_a_failure(
+    write_log: WriteLog, log_lines: LogLines
+) -> None:
+    # GIVEN a standard batch with a message without messageAttributes (the parser's
+    # KeyError) and one with an empty messageId (an unusable idempotency key), between
+    # good ones
+    event = sqs_batch([profile(1), profile(2), profile(3), profile(4)])
+    del event["Records"][1]["messageAttributes"]
+    event["Records"][2]["messageId"] = ""
+    # WHEN the batch is handled
+    response = invoke(event)
+    # THEN both are reported, each with one rejected-record line (no retry can fix them),
+    # never as transient failures; the good messages are applied
+    assert failed_ids(response) == [event["Records"][1]["messageId"], ""]
+    assert write_log.count(PROFILES) == {("u-1",): 1, ("u-4",): 1}
+    lines = log_lines.with_message("rejected record")
+    assert [line["record_id"] for line in lines] == [event["Records"][1]["messageId"], ""]
+    assert "KeyError" in lines[0]["reason"]
+    assert log_lines.with_message("record failed") == []
+    batch = log_lines.with_message("batch processed")[-1]
+    assert (batch["RecordsRejected"], batch["RecordsApplied"]) == (2, 2)
 
 
 def test_a_standard_batch_of_ten_writes_concurrently(domain_env: str) -> None:

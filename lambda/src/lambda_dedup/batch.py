@@ -31,7 +31,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
 
-from lambda_dedup.exceptions import PrecedingRecordFailedError
+from lambda_dedup.exceptions import OrderingKeyError, PrecedingRecordFailedError
 
 __all__ = ["DEFAULT_MAX_WORKERS", "KeyedBatchProcessor", "OrderingKey", "item_identifier"]
 
@@ -45,10 +45,14 @@ OrderingKey = Callable[[dict[str, Any]], str | None]
 def item_identifier(record: dict[str, Any], event_type: EventType) -> str:
     """What ``batchItemFailures`` reports for a raw record: message id or sequence number."""
     if event_type is EventType.SQS:
-        return str(record.get("messageId"))
-    if event_type is EventType.KinesisDataStreams:
-        return str((record.get("kinesis") or {}).get("sequenceNumber"))
-    return str((record.get("dynamodb") or {}).get("SequenceNumber"))
+        section, name = None, "messageId"
+    elif event_type is EventType.KinesisDataStreams:
+        section, name = "kinesis", "sequenceNumber"
+    else:
+        section, name = "dynamodb", "SequenceNumber"
+    # Never raises, however malformed the record: it names the record in log lines.
+    found = record.get(section) if section and isinstance(record, dict) else record
+    return str(found.get(name) if isinstance(found, dict) else None)
 
 
 @dataclass
@@ -67,8 +71,10 @@ class KeyedBatchProcessor(BatchProcessor):
         event_type: ``EventType.SQS``, ``EventType.KinesisDataStreams`` or
             ``EventType.DynamoDBStreams``.
         ordering_key: the key of a raw record; ``None`` puts the record in a group of its
-            own (for example a body that cannot even be parsed), and so does one for which
-            it raises: one record's key never fails its batch.
+            own (for example a body that cannot even be parsed). A record for which it
+            raises is reported failed, unprocessed, with an :class:`OrderingKeyError`: one
+            record's key never fails its batch, and a record whose place in the order is
+            unknown is never applied out of order.
         stop_on_failure: after a failure, report the rest of that key as failed without
             processing it (FIFO queues, streams).
         max_workers: threads across keys; 1 processes the whole batch in order.
@@ -93,15 +99,17 @@ class KeyedBatchProcessor(BatchProcessor):
 
     def process(self) -> list[tuple[Any, ...]]:
         groups: dict[object, list[int]] = {}
+        runs: list[_Run | None] = [None] * len(self.records)
         for index, record in enumerate(self.records):
             try:
                 key = self.ordering_key(record)
-            except Exception:  # one record's key must never fail its batch
-                # It runs alone: whatever made its key fail is reported, with the record's
-                # own log line, when the record is handled.
-                key = None
+                hash(key)  # a key that cannot group the record fails here, not in setdefault
+            except Exception as cause:  # one record's key must never fail its batch
+                error = OrderingKeyError(cause)
+                data = self._to_batch_type(record, event_type=self.event_type)
+                runs[index] = _Run(data, exception=(type(error), error, cause.__traceback__))
+                continue
             groups.setdefault(("record", index) if key is None else key, []).append(index)
-        runs: list[_Run | None] = [None] * len(self.records)
 
         def run_group(item: tuple[object, list[int]]) -> None:
             key, indices = item

@@ -91,6 +91,17 @@ class InvalidEventError(DedupError, ValueError):
         self.field = field
 
 
+class OrderingKeyError(InvalidEventError):
+    """A batch record's ordering key could not be computed (its ordering key function
+    raised). The record is reported as a rejection without being run: where it belongs in
+    the batch's order is unknown, and one record's key must never fail its batch."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(
+            f"the record's ordering key cannot be computed: {type(cause).__name__}: {cause}"
+        )
+
+
 class ConfigurationError(DedupError):
     """The environment does not provide a required setting."""
 

@@ -4,9 +4,11 @@ Each batch handler parses and applies one record; :func:`run_batch` runs it over
 with a :class:`~lambda_dedup.batch.KeyedBatchProcessor` and returns the partial batch
 response. Every failed record gets one structured log line saying why:
 
-* ``rejected record`` (ERROR): it cannot be parsed or validated, or its idempotency key
-  was used before with another payload. Retrying cannot help; it is reported so that it
-  ends in the DLQ or the on-failure destination, never acknowledged;
+* ``rejected record`` (ERROR): it cannot be parsed, validated or keyed -- whatever goes
+  wrong computing its ordering key, idempotency key or identifier, or parsing it, even an
+  unexpected ``KeyError`` or ``RecursionError`` -- or its idempotency key was used before
+  with another payload. Retrying cannot help; it is reported so that it ends in the DLQ or
+  the on-failure destination, never acknowledged, and the rest of the batch carries on;
 * ``record failed`` (WARNING, with the traceback): anything else, for example a DynamoDB
   error that outlasted botocore's retries. It is reported and redelivered;
 * ``record skipped`` (WARNING): an earlier record with its ordering key failed.
@@ -14,13 +16,17 @@ response. Every failed record gets one structured log line saying why:
 Every record that succeeded gets one INFO line, ``record applied`` or ``duplicate record``,
 with its identifier, so that each delivery's outcome can be traced (the local runner's
 accounting counts them).
+
+Only a record that lacks the identifier Lambda needs for the partial batch response
+(``messageId``, ``kinesis.sequenceNumber``, ``dynamodb.SequenceNumber``) fails the whole
+batch: it cannot be reported on its own.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
@@ -37,6 +43,7 @@ from lambda_dedup.batch import (
 from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.exceptions import (
     InvalidEventError,
+    OrderingKeyError,
     PayloadMismatchError,
     PrecedingRecordFailedError,
 )
@@ -44,6 +51,8 @@ from lambda_dedup.handlers._runtime import logger, metrics
 
 REJECTED = (InvalidEventError, PayloadMismatchError)
 """Failures that no retry can fix."""
+
+Parsed = TypeVar("Parsed")
 
 METRICS = (
     "RecordsApplied",
@@ -57,17 +66,23 @@ METRICS = (
 def run_batch(
     event: dict[str, Any],
     context: LambdaContext,
-    apply: Callable[[Any], Outcome[Any]],
+    parse: Callable[[Any], Parsed],
+    apply: Callable[[Parsed], Outcome[Any]],
     *,
     source: str,
     event_type: EventType,
     ordering_key: OrderingKey,
     stop_on_failure: bool,
 ) -> PartialItemFailureResponse:
-    """Run ``apply`` on every record of ``event``; return the partial batch response.
+    """Run ``parse`` then ``apply`` on every record of ``event``; return the partial batch
+    response.
 
-    ``apply`` takes the record's Powertools data class and returns the deduplicator's
-    outcome; any exception it raises makes the record a reported failure. Records run on
+    ``parse`` takes the record's Powertools data class and returns everything ``apply``
+    needs (its idempotency key, validated payload, effects): any exception it raises, of
+    whatever type, makes the record a rejection (:class:`InvalidEventError`). ``apply``
+    takes what ``parse`` returned and returns the deduplicator's outcome; any exception it
+    raises makes the record a reported failure. A record whose ordering key raises is a
+    rejection too, reported without being run. Records run on
     a :class:`KeyedBatchProcessor` with ``ordering_key`` and ``stop_on_failure``, on
     ``BATCH_MAX_WORKERS`` threads (default 10).
     """
@@ -89,9 +104,19 @@ def run_batch(
     def describe(data: Any) -> dict[str, Any]:
         return identify(data.raw_event)
 
+    def parsed(record: Any) -> Parsed:
+        try:
+            return parse(record)
+        except REJECTED:
+            raise
+        except Exception as error:  # no retry parses it: a rejection, whatever the error
+            raise InvalidEventError(
+                f"the record cannot be parsed: {type(error).__name__}: {error}"
+            ) from error
+
     def record_handler(record: Any) -> Outcome[Any]:
         try:
-            return apply(record)
+            return apply(parsed(record))
         except REJECTED as error:
             field = getattr(error, "field", None)
             logger.error(
@@ -125,6 +150,12 @@ def run_batch(
             logger.warning(
                 "record skipped",
                 extra={**describe(data), "reason": str(error), "ordering_key": error.key},
+            )
+        elif isinstance(error, OrderingKeyError):  # never run, so not logged yet
+            counts["RecordsRejected"] += 1
+            logger.error(
+                "rejected record",
+                extra={**describe(data), "reason": str(error), "field": error.field},
             )
         else:
             counts["RecordsRejected" if isinstance(error, REJECTED) else "RecordsFailed"] += 1

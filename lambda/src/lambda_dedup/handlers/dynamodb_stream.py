@@ -7,8 +7,10 @@ keys, its old and new images and the change's time. It is written in effect mode
 redelivered change is audited once.
 
 * **Key:** the record's ``eventID``.
-* **Rejected:** a malformed record, and a change too large to audit (old and new images
-  over DynamoDB's 400 KB item limit together).
+* **Rejected:** a malformed record -- whatever the error parsing, validating or keying it
+  (an attribute value DynamoDB's types cannot hold, such as ``{"N": "abc"}``, included)
+  -- and a change too large to audit (old and new images over DynamoDB's 400 KB item
+  limit together). The other records of the batch are applied.
 * **Order:** the changes of one item (same ``Keys``) run in sequence order and stop at the
   first failure; the rest of that item is reported failed, unprocessed. Different items
   run concurrently.
@@ -32,7 +34,7 @@ from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.exceptions import InvalidEventError
 from lambda_dedup.handlers._batch import run_batch
 from lambda_dedup.handlers._runtime import deduplicator, logger, metrics
-from lambda_dedup.keys import canonical_json
+from lambda_dedup.keys import canonical_json, fingerprint
 
 NAMESPACE = "dynamodb-audit"
 EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
@@ -114,15 +116,22 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
     dedup = deduplicator(NAMESPACE)
     table = config.required(config.AUDIT_TABLE_ENV)
 
-    def apply(record: DynamoDBRecord) -> Outcome[Any]:
+    def parse(record: DynamoDBRecord) -> tuple[str, list[effects.TransactItem], Any]:
         item = audit_item(record)
+        dedup.record_id(item["id"])  # an unusable key is a rejection
         # What the change is; its position in the stream (sequence number) is not.
         payload = {name: item.get(name) for name in CHANGE}
-        return dedup.transact_once(item["id"], [effects.put(table, item)], payload=payload)
+        fingerprint(payload)
+        return item["id"], [effects.put(table, item)], payload
+
+    def apply(parsed: tuple[str, list[effects.TransactItem], Any]) -> Outcome[Any]:
+        key, writes, payload = parsed
+        return dedup.transact_once(key, writes, payload=payload)
 
     return run_batch(
         event,
         context,
+        parse,
         apply,
         source="dynamodb-stream",
         event_type=EventType.DynamoDBStreams,

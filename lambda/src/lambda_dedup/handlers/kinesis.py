@@ -13,6 +13,9 @@ effect mode: one ``TransactWriteItems`` holds the deduplication marker and the c
   holds. Other groups run concurrently. Grouping by counter too keeps two transactions
   on one counter item from running at once, which DynamoDB would cancel
   (``TransactionConflict``) however the producer chose its partition keys.
+* **Rejected:** a record that cannot be parsed, validated or keyed, whatever the error
+  (no ``data``, no ``eventID`` to fall back on, data nested too deep...): a reported
+  failure with a ``rejected record`` log line; the other groups of its batch are applied.
 * **Failures:** ``batchItemFailures`` lists the failed sequence numbers; Lambda resumes
   from the lowest one (bisecting if configured), and after the mapping's retry limit or
   record age sends the range to the on-failure destination.
@@ -38,6 +41,7 @@ from lambda_dedup.domain import parse_activity, parse_json
 from lambda_dedup.exceptions import InvalidEventError
 from lambda_dedup.handlers._batch import run_batch
 from lambda_dedup.handlers._runtime import deduplicator, logger, metrics
+from lambda_dedup.keys import fingerprint
 
 NAMESPACE = "kinesis-activity"
 COUNTER = "count"
@@ -45,7 +49,8 @@ COUNTER = "count"
 
 def ordering_key(record: dict[str, Any]) -> str | None:
     """The record's partition key."""
-    key = (record.get("kinesis") or {}).get("partitionKey")
+    kinesis = record.get("kinesis") if isinstance(record, dict) else None
+    key = kinesis.get("partitionKey") if isinstance(kinesis, dict) else None
     return key if isinstance(key, str) else None
 
 
@@ -105,22 +110,28 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
     dedup = deduplicator(NAMESPACE)
     table = config.required(config.COUNTERS_TABLE_ENV)
 
-    def apply(record: KinesisStreamRecord) -> Outcome[Any]:
+    def parse(record: KinesisStreamRecord) -> tuple[str, list[effects.TransactItem], Any]:
         key, activity = parse_record(record)
+        dedup.record_id(key)  # an unusable key is a rejection
+        fingerprint(activity)
         counter = {"user_id": activity["user_id"], "type": activity["type"]}
-        return dedup.transact_once(
-            key, [effects.increment(table, counter, COUNTER)], payload=activity
-        )
+        return key, [effects.increment(table, counter, COUNTER)], activity
+
+    def apply(parsed: tuple[str, list[effects.TransactItem], Any]) -> Outcome[Any]:
+        key, writes, activity = parsed
+        return dedup.transact_once(key, writes, payload=activity)
 
     records = event.get("Records")
     groups = ordering_groups(records if isinstance(records, list) else [])
 
     def group_of(record: dict[str, Any]) -> str | None:
-        return groups.get(record.get("eventID")) or ordering_key(record)  # type: ignore[arg-type]
+        event_id = record.get("eventID")
+        return (groups.get(event_id) if isinstance(event_id, str) else None) or ordering_key(record)
 
     return run_batch(
         event,
         context,
+        parse,
         apply,
         source="kinesis",
         event_type=EventType.KinesisDataStreams,

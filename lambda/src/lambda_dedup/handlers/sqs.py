@@ -14,9 +14,10 @@ per key.
   other record. In a FIFO queue a message group runs in order and stops at its first
   failure: the rest of that group is reported failed, unprocessed.
 * **Failures:** ``batchItemFailures`` lists the ``messageId`` of exactly the failed
-  messages; Lambda deletes the others. A malformed message is a reported failure with a
-  ``rejected record`` log line, and reaches the dead-letter queue after
-  ``maxReceiveCount`` receives.
+  messages; Lambda deletes the others. A malformed message -- one that cannot be parsed,
+  validated or keyed, whatever the error -- is a reported failure with a ``rejected
+  record`` log line, and reaches the dead-letter queue after ``maxReceiveCount`` receives;
+  the other messages of its batch are applied.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from lambda_dedup.domain import parse_json, parse_profile
 from lambda_dedup.exceptions import InvalidEventError
 from lambda_dedup.handlers._batch import run_batch
 from lambda_dedup.handlers._runtime import deduplicator, logger, metrics
+from lambda_dedup.keys import fingerprint
 
 NAMESPACE = "sqs-profiles"
 REQUEST_ID = "request_id"
@@ -44,11 +46,16 @@ MAX_REQUEST_ID = 256
 
 def is_fifo(event: dict[str, Any]) -> bool:
     """Whether the batch comes from a FIFO queue (its records carry a message group)."""
-    return any(
-        (record.get("attributes") or {}).get("MessageGroupId")
-        or str(record.get("eventSourceARN", "")).endswith(".fifo")
-        for record in event.get("Records") or []
-    )
+    records = event.get("Records")
+    for record in records if isinstance(records, list) else []:
+        if not isinstance(record, dict):
+            continue  # reported on its own, never a reason to fail the batch
+        attributes = record.get("attributes")
+        if isinstance(attributes, dict) and attributes.get("MessageGroupId"):
+            return True
+        if str(record.get("eventSourceARN", "")).endswith(".fifo"):
+            return True
+    return False
 
 
 def ordering_key(record: dict[str, Any]) -> str | None:
@@ -99,13 +106,20 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
     dedup = deduplicator(NAMESPACE)
     table = config.required(config.PROFILES_TABLE_ENV)
 
-    def apply(record: SQSRecord) -> Outcome[Any]:
+    def parse(record: SQSRecord) -> tuple[str, list[effects.TransactItem], dict[str, Any]]:
         key, profile = parse_message(record)
-        return dedup.transact_once(key, [effects.put(table, profile)], payload=profile)
+        dedup.record_id(key)  # an unusable key (an empty messageId) is a rejection
+        fingerprint(profile)
+        return key, [effects.put(table, profile)], profile
+
+    def apply(parsed: tuple[str, list[effects.TransactItem], dict[str, Any]]) -> Outcome[Any]:
+        key, writes, profile = parsed
+        return dedup.transact_once(key, writes, payload=profile)
 
     return run_batch(
         event,
         context,
+        parse,
         apply,
         source="sqs",
         event_type=EventType.SQS,
