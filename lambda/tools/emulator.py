@@ -23,9 +23,10 @@ see ``behave_like_aws``):
 * DynamoDB cancels a transaction that meets another one in progress on the same item
   (``TransactionConflict``); moto serialises every request, so no conflict ever happens
   (``make_concurrent_transactions_conflict``).
-* DynamoDB refuses an item nested deeper than 32 levels, a number of more than 38
-  significant digits or outside 1E-130..9.99E+125, and an item over 400 KB measured its
-  way (binary values count their bytes); moto stores all three
+* DynamoDB refuses an item nested deeper than 32 levels (the top-level attribute is
+  level 1), a number of more than 38 significant digits or outside 1E-130..9.99E+125,
+  and an item over 400 KB measured its way (binary values count their bytes); moto
+  stores all three
   (``enforce_dynamodb_item_limits``).
 * The TLS-only bucket policy statement does not deny the emulator's plain HTTP, which
   stands in for S3's HTTPS endpoint; moto ignores conditions and denied every object
@@ -188,9 +189,11 @@ def _value_size(value: dict[str, Any], depth: int) -> int:
     import base64
 
     (kind, content), *_ = value.items()
+    # The top-level attribute is level 1 (depth 0): a value inside 31 nested maps or lists
+    # is at level 32, the deepest DynamoDB stores.
+    if depth >= MAX_NESTING:
+        raise ValueError("Nesting Levels have exceeded supported limits")
     if kind in ("M", "L"):
-        if depth >= MAX_NESTING:
-            raise ValueError("Nesting Levels have exceeded supported limits")
         children = content.items() if kind == "M" else enumerate(content)
         size = 3
         for name, child in children:

@@ -60,10 +60,12 @@ def s3_event(
     *,
     version_id: str | None = None,
     sequencer: str | None = None,
+    etag: str | None = None,
     size: int = 100,
     event_name: str = "ObjectCreated:Put",
 ) -> dict[str, Any]:
-    """A notification for object ``key`` (URL-encoded as S3 does) of ``bucket``."""
+    """A notification for object ``key`` (URL-encoded as S3 does) of ``bucket``; ``etag``
+    is the object's (as S3 returns it, quotes or not), else the sample's."""
     event: dict[str, Any] = load_event("s3")
     record = event["Records"][0]
     record["eventName"] = event_name
@@ -73,11 +75,37 @@ def s3_event(
         key=quote_plus(key, safe="/"),
         size=size,
         sequencer=sequencer or obj["sequencer"],
+        eTag=(etag or obj["eTag"]).strip('"'),
     )
     if version_id is None:
         obj.pop("versionId")
     else:
         obj["versionId"] = version_id
+    return event
+
+
+def s3_eventbridge_event(
+    bucket: str,
+    key: str,
+    *,
+    version_id: str | None = None,
+    sequencer: str,
+    etag: str,
+    size: int = 100,
+) -> dict[str, Any]:
+    """The ``Object Created`` event S3 sends to EventBridge for ``key`` (not URL-encoded,
+    unlike a notification's), as a rule delivers it to a function."""
+    event: dict[str, Any] = load_event("s3_eventbridge")
+    event["id"] = str(uuid.uuid4())
+    event["resources"] = [f"arn:aws:s3:::{bucket}"]
+    detail = event["detail"]
+    detail["bucket"]["name"] = bucket
+    obj = detail["object"]
+    obj.update(key=key, size=size, etag=etag.strip('"'), sequencer=sequencer)
+    if version_id is None:
+        obj.pop("version-id")
+    else:
+        obj["version-id"] = version_id
     return event
 
 

@@ -81,7 +81,7 @@ def test_malformed_command_is_rejected_with_a_logged_reason(
         invoke(command)
     assert caught.value.field == field
     # AND a structured log line says why
-    rejected = log_lines.with_message("rejected command")
+    rejected = log_lines.with_message("rejected event")
     assert len(rejected) == 1
     assert rejected[0]["level"] == "ERROR"
     assert rejected[0]["field"] == field
@@ -99,4 +99,4 @@ def test_same_id_with_other_content_is_an_error(handler_env: str, log_lines: Log
     tampered["data"]["total"] = 4200
     with pytest.raises(PayloadMismatchError):
         invoke(tampered)
-    assert log_lines.with_message("command id reused")
+    assert log_lines.with_message("rejected event")

@@ -45,8 +45,8 @@ def test_a_malformed_upload_is_retried_twice_then_recorded_at_the_destination(
     sqs, url, arn = failures
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="uploads-test")
-    s3.put_object(Bucket="uploads-test", Key="profiles/bad.json", Body=b"{not json")
-    event = s3_event("uploads-test", "profiles/bad.json", sequencer="00A1")
+    put = s3.put_object(Bucket="uploads-test", Key="profiles/bad.json", Body=b"{not json")
+    event = s3_event("uploads-test", "profiles/bad.json", sequencer="00A1", etag=put["ETag"])
     invoker = async_function("lambda_dedup.handlers.s3.handler", arn, PROFILES_TABLE_NAME=PROFILES)
     # WHEN it is notified asynchronously
     outcome = invoker.invoke("async-consumer", event)
@@ -69,9 +69,10 @@ def test_a_valid_upload_is_applied_on_the_first_attempt(
     sqs, url, arn = failures
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket="uploads-test")
-    s3.put_object(Bucket="uploads-test", Key="profiles/u-1.json", Body=json.dumps(profile(1)))
+    put = s3.put_object(Bucket="uploads-test", Key="profiles/u-1.json", Body=json.dumps(profile(1)))
     invoker = async_function("lambda_dedup.handlers.s3.handler", arn, PROFILES_TABLE_NAME=PROFILES)
-    outcome = invoker.invoke("async-consumer", s3_event("uploads-test", "profiles/u-1.json"))
+    event = s3_event("uploads-test", "profiles/u-1.json", etag=put["ETag"])
+    outcome = invoker.invoke("async-consumer", event)
     assert (len(outcome.invocations), outcome.succeeded, outcome.record) == (1, True, None)
     assert dynamodb.get_item(TableName=PROFILES, Key={"user_id": {"S": "u-1"}}).get("Item")
     assert records_in(sqs, url) == []

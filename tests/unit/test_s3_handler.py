@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -12,7 +13,7 @@ from support.aws import FaultInjector, ItemReader, WriteLog
 from support.batches import profile
 from support.lambda_context import FakeLambdaContext
 from support.logs import LogLines
-from support.push_events import s3_event
+from support.push_events import s3_event, s3_eventbridge_event
 from unit.conftest import PROFILES
 
 from lambda_dedup import InvalidEventError
@@ -32,11 +33,35 @@ def bucket(domain_env: str) -> Any:
     return client
 
 
+SEQUENCERS = itertools.count(0x0055AED6DCD90281E5)
+
+
 def upload(client: Any, key: str, content: Any, bucket: str = BUCKET) -> dict[str, Any]:
-    """Put an object; return the notification S3 would send for it."""
+    """Put an object; return the notification S3 would send for it, with a sequencer
+    greater than every earlier upload's, as S3's are for one key."""
     body = content if isinstance(content, str) else json.dumps(content)
     response = client.put_object(Bucket=bucket, Key=key, Body=body.encode())
-    return s3_event(bucket, key, version_id=response.get("VersionId"), size=len(body.encode()))
+    return s3_event(
+        bucket,
+        key,
+        version_id=response.get("VersionId"),
+        etag=response["ETag"],
+        sequencer=f"{next(SEQUENCERS):018X}",
+        size=len(body.encode()),
+    )
+
+
+@pytest.fixture
+def plain_bucket(domain_env: str) -> Any:
+    """An unversioned bucket, as a caller's existing bucket may be."""
+    client = boto3.client("s3")
+    client.create_bucket(Bucket="plain-bucket")
+    return client
+
+
+def _profile_name(read_item: ItemReader) -> Any:
+    item = read_item(PROFILES, user_id="u-1")
+    return None if item is None else item.get("name")
 
 
 def invoke(event: dict[str, Any]) -> Any:
@@ -86,8 +111,8 @@ def test_an_unversioned_object_is_keyed_by_its_sequencer(
 ) -> None:
     client = boto3.client("s3")
     client.create_bucket(Bucket="plain-bucket")
-    client.put_object(Bucket="plain-bucket", Key="u-1.json", Body=json.dumps(profile(1)))
-    event = s3_event("plain-bucket", "u-1.json", sequencer="0055AED6DCD90281E5")
+    put = client.put_object(Bucket="plain-bucket", Key="u-1.json", Body=json.dumps(profile(1)))
+    event = s3_event("plain-bucket", "u-1.json", sequencer="0055AED6DCD90281E5", etag=put["ETag"])
     assert invoke(event)["records"][0]["record_id"].endswith("u-1.json#0055AED6DCD90281E5")
     invoke(event)
     assert write_log.count(PROFILES) == {("u-1",): 1}
@@ -165,3 +190,117 @@ def test_a_dynamodb_error_raises_so_that_lambda_retries(
     # Lambda's retry applies it, once.
     assert invoke(event)["records"][0]["duplicate"] is False
     assert write_log.count(PROFILES) == {("u-1",): 1}
+
+
+def test_a_late_event_for_an_older_version_never_overwrites_a_newer_one(
+    bucket: Any, read_item: ItemReader, log_lines: LogLines
+) -> None:
+    # GIVEN two versions of one object, whose notifications arrive out of order
+    v1 = upload(bucket, "incoming/u-1.json", profile(1, name="First"))
+    v2 = upload(bucket, "incoming/u-1.json", profile(1, name="Second"))
+    assert invoke(v2)["records"][0]["superseded"] is False
+    # WHEN version 1's late notification arrives, and is redelivered
+    late = [invoke(v1)["records"][0] for _ in range(2)]
+    # THEN it applied nothing, and succeeded (no retry, nothing in the failure destination):
+    # the newer version's profile stands
+    assert [record["superseded"] for record in late] == [True, True]
+    assert _profile_name(read_item) == "Second"
+    assert len(log_lines.with_message("event superseded")) == 2
+    assert log_lines.with_message("rejected event") == []
+
+
+def test_a_redelivery_after_an_overwrite_is_a_duplicate(
+    plain_bucket: Any, write_log: WriteLog, read_item: ItemReader, log_lines: LogLines
+) -> None:
+    # GIVEN an unversioned object whose event was applied, then the object overwritten
+    first = upload(plain_bucket, "u-1.json", profile(1, name="First"), bucket="plain-bucket")
+    applied = invoke(first)["records"][0]
+    second = upload(plain_bucket, "u-1.json", profile(1, name="Second"), bucket="plain-bucket")
+    # WHEN the first event is redelivered, before and after the second one is applied
+    again = invoke(first)["records"][0]
+    invoke(second)
+    late = invoke(first)["records"][0]
+    # THEN it is a duplicate each time, never "key reused with another payload"
+    assert again == late == {**applied, "duplicate": True}
+    assert log_lines.with_message("rejected event") == []
+    assert write_log.count(PROFILES) == {("u-1",): 2}
+    assert _profile_name(read_item) == "Second"
+
+
+@pytest.mark.parametrize("second_first", [True, False], ids=["after-newer", "before-newer"])
+def test_an_event_whose_unversioned_content_is_gone_is_superseded(
+    plain_bucket: Any, read_item: ItemReader, log_lines: LogLines, second_first: bool
+) -> None:
+    # GIVEN an unversioned object overwritten before its first event was handled
+    first = upload(plain_bucket, "u-1.json", profile(1, name="First"), bucket="plain-bucket")
+    second = upload(plain_bucket, "u-1.json", profile(1, name="Second"), bucket="plain-bucket")
+    # WHEN both events arrive, in either order
+    order = [second, first] if second_first else [first, second]
+    outcomes = {id(event): invoke(event)["records"][0] for event in order}
+    # THEN the first applied nothing (its content is gone, read with If-Match on its eTag),
+    # and the second's profile stands
+    assert outcomes[id(first)]["superseded"] is True
+    assert outcomes[id(second)]["superseded"] is False
+    assert _profile_name(read_item) == "Second"
+    assert log_lines.with_message("rejected event") == []
+
+
+def test_an_event_for_a_deleted_version_is_superseded(
+    bucket: Any, write_log: WriteLog, log_lines: LogLines
+) -> None:
+    # GIVEN an object version deleted before its event was handled
+    event = upload(bucket, "incoming/u-1.json", profile(1))
+    version = event["Records"][0]["s3"]["object"]["versionId"]
+    bucket.delete_object(Bucket=BUCKET, Key="incoming/u-1.json", VersionId=version)
+    # WHEN its event arrives
+    outcome = invoke(event)["records"][0]
+    # THEN it applied nothing and succeeded: nothing to retry
+    assert outcome["superseded"] is True
+    assert write_log.count(PROFILES) == {}
+    assert log_lines.with_message("event failed") == []
+
+
+def test_an_eventbridge_object_created_event_is_the_same_event(
+    bucket: Any, write_log: WriteLog, read_item: ItemReader
+) -> None:
+    # GIVEN an upload, and the event S3 sends to EventBridge for it (trigger-s3 with
+    # delivery = "eventbridge"): same object, version, eTag and sequencer
+    notification = upload(bucket, "incoming/new user?.json", profile(1, name="Ada"))
+    obj = notification["Records"][0]["s3"]["object"]
+    event = s3_eventbridge_event(
+        BUCKET,
+        "incoming/new user?.json",
+        version_id=obj["versionId"],
+        etag=obj["eTag"],
+        sequencer=obj["sequencer"],
+    )
+    # WHEN it is delivered twice, and the notification once
+    first, again = invoke(event)["records"][0], invoke(event)["records"][0]
+    via_s3 = invoke(notification)["records"][0]
+    # THEN the profile is applied once: one key, whichever way the event came
+    assert first["duplicate"] is False
+    assert again == via_s3 == {**first, "duplicate": True}
+    assert write_log.count(PROFILES) == {("u-1",): 1}
+    assert _profile_name(read_item) == "Ada"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda obj: obj.update(sequencer="not-hex"), "s3.object.sequencer"),
+        (lambda obj: obj.update(eTag=7), "s3.object.eTag"),
+        (lambda obj: obj.update(versionId=["v"]), "s3.object.versionId"),
+        (lambda obj: obj.update(key=None), "s3.object.key"),
+    ],
+    ids=["sequencer", "etag", "version", "key"],
+)
+def test_a_malformed_object_event_is_rejected_before_any_read(
+    bucket: Any, log_lines: LogLines, change: Any, field: str
+) -> None:
+    # GIVEN a notification with one malformed object field
+    event = upload(bucket, "incoming/u-1.json", profile(1))
+    change(event["Records"][0]["s3"]["object"])
+    # WHEN it is delivered / THEN it is rejected, naming the field
+    with pytest.raises(InvalidEventError):
+        invoke(event)
+    assert log_lines.with_message("rejected event")[0]["field"] == field

@@ -19,7 +19,7 @@ Example::
 
 from __future__ import annotations
 
-from lambda_dedup import domain, effects, senders
+from lambda_dedup import domain, effects, senders, storable
 from lambda_dedup.batch import KeyedBatchProcessor
 from lambda_dedup.config import Settings
 from lambda_dedup.deduplicator import (
@@ -41,6 +41,7 @@ from lambda_dedup.exceptions import (
     PayloadMismatchError,
     PrecedingRecordFailedError,
     ResultNotStorableError,
+    UnstorableValueError,
     UnsupportedOperationError,
 )
 from lambda_dedup.keys import canonical_json, fingerprint, record_id
@@ -75,6 +76,7 @@ __all__ = [
     "ResultNotStorableError",
     "Settings",
     "Status",
+    "UnstorableValueError",
     "UnsupportedOperationError",
     "__version__",
     "canonical_json",
@@ -83,4 +85,5 @@ __all__ = [
     "fingerprint",
     "record_id",
     "senders",
+    "storable",
 ]

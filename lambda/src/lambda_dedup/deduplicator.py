@@ -60,6 +60,9 @@ class Outcome(Generic[R]):
     result: R
     duplicate: bool
     """``True`` when this call applied nothing because the key was already done."""
+    superseded: bool = False
+    """``True`` when a handler applied nothing because a later event had overtaken this
+    one (for example a newer version of the same S3 object): done, not failed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from typing import Any
 
 from lambda_dedup.exceptions import InvalidEventError
 from lambda_dedup.keys import canonical_json
+from lambda_dedup.storable import check_item
 
 __all__ = [
     "MAX_PROFILE_BYTES",
@@ -63,6 +64,7 @@ def parse_profile(value: Any) -> dict[str, Any]:
         raise InvalidEventError("'email' must be a string containing '@'", "email")
     if "name" in profile and not isinstance(profile["name"], str):
         raise InvalidEventError("'name' must be a string when present", "name")
+    check_item(profile, what="the profile")  # before the size: it refuses lone surrogates
     size = len(canonical_json(profile).encode("utf-8"))
     if size > MAX_PROFILE_BYTES:
         raise InvalidEventError(f"the profile is {size} bytes; at most {MAX_PROFILE_BYTES}")

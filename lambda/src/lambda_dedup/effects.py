@@ -1,7 +1,11 @@
 """Builders for the effect items of :meth:`Deduplicator.transact_once`.
 
 They take plain Python values (floats are converted to ``Decimal``, as boto3 requires)
-and return low-level ``TransactWriteItems`` entries.
+and return low-level ``TransactWriteItems`` entries. Every item, key and value is checked
+first with :func:`lambda_dedup.storable.check_item`: what DynamoDB would refuse (a number
+it cannot hold, a lone surrogate, nesting beyond 32 levels, an item over 400 KB) raises
+:class:`~lambda_dedup.exceptions.UnstorableValueError`, naming the field, before anything
+is written.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from lambda_dedup.storable import check_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef as TransactItem
@@ -35,7 +41,12 @@ def _decimals(value: Any) -> Any:
 
 
 def serialize(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Serialise plain Python values to low-level DynamoDB attribute values."""
+    """Serialise plain Python values to low-level DynamoDB attribute values.
+
+    Raises :class:`~lambda_dedup.exceptions.UnstorableValueError` for a value that DynamoDB
+    would refuse (see :mod:`lambda_dedup.storable`).
+    """
+    check_item(values)
     return {name: _serializer.serialize(_decimals(value)) for name, value in values.items()}
 
 

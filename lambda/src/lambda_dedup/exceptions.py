@@ -102,6 +102,14 @@ class OrderingKeyError(InvalidEventError):
         )
 
 
+class UnstorableValueError(InvalidEventError):
+    """A value that DynamoDB refuses to store, found before the first write: a number that
+    is not finite, has more than 38 significant digits or is out of DynamoDB's range, a
+    lone surrogate, nesting beyond 32 levels, an item over 400 KB... (see
+    :mod:`lambda_dedup.storable`). No retry can store it, so it is a rejection, and
+    ``field`` names the value (``a.b[2]``)."""
+
+
 class ConfigurationError(DedupError):
     """The environment does not provide a required setting."""
 

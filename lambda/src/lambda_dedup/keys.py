@@ -32,9 +32,15 @@ def record_id(namespace: str, key: str) -> str:
         )
     if not isinstance(key, str) or not key:
         raise InvalidKeyError("the idempotency key must be a non-empty string")
+    try:
+        encoded = key.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidKeyError(
+            "the idempotency key must be UTF-8 text (no lone surrogate)"
+        ) from error
     rid = f"{namespace}#{key}"
-    if len(rid.encode("utf-8")) > MAX_RAW_ID_BYTES:
-        rid = f"{namespace}#sha256:{hashlib.sha256(key.encode('utf-8')).hexdigest()}"
+    if len(namespace.encode("utf-8")) + 1 + len(encoded) > MAX_RAW_ID_BYTES:
+        rid = f"{namespace}#sha256:{hashlib.sha256(encoded).hexdigest()}"
     return rid
 
 
@@ -64,7 +70,11 @@ def canonical_json(value: Any) -> str:
 
 
 def fingerprint(payload: Any) -> str | None:
-    """Return the SHA-256 of the payload's canonical JSON, or ``None`` for no payload."""
+    """Return the SHA-256 of the payload's canonical JSON, or ``None`` for no payload.
+
+    Any JSON value has one, even one that DynamoDB could not store (``NaN``, a lone
+    surrogate, encoded as its code point): the fingerprint itself is always storable.
+    """
     if payload is None:
         return None
-    return hashlib.sha256(canonical_json(payload).encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_json(payload).encode("utf-8", "surrogatepass")).hexdigest()

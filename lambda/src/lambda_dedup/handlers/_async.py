@@ -5,13 +5,18 @@ it twice if the function raises, and then hands it to the on-failure destination
 handlers acknowledge an event by returning and refuse it by raising, after
 :func:`apply_event` has logged why:
 
-* ``rejected event`` (ERROR): it cannot be parsed or validated, or its idempotency key was
-  used before with another payload. The retries fail the same way, and the event ends in
-  the on-failure destination with this line as its explanation;
+* ``rejected event`` (ERROR): it cannot be parsed or validated -- whatever the error
+  parsing it, even an unexpected ``KeyError`` -- or what it would write is more than
+  DynamoDB stores, or its idempotency key was used before with another payload. Nothing
+  was written. The retries fail the same way, and the event ends in the on-failure
+  destination with this line as its explanation;
 * ``event in progress`` (WARNING): another invocation holds the key's claim; a retry
   finds the key done, or takes the claim over once its lease expires;
 * ``event failed`` (WARNING, with the traceback): anything else, for example a DynamoDB
   error that outlasted botocore's retries. Lambda retries the event.
+
+An event that succeeds gets one INFO line: ``event applied``, ``duplicate event``, or
+``event superseded`` (a later event had overtaken it, so it applied nothing).
 """
 
 from __future__ import annotations
@@ -27,16 +32,33 @@ from lambda_dedup.handlers._batch import REJECTED
 from lambda_dedup.handlers._runtime import logger, metrics
 
 R = TypeVar("R")
+P = TypeVar("P")
 
 
 def apply_event(
-    source: str, describe: Mapping[str, Any], apply: Callable[[], Outcome[R]]
+    source: str,
+    describe: Mapping[str, Any],
+    parse: Callable[[], P],
+    apply: Callable[[P], Outcome[R]],
 ) -> Outcome[R]:
-    """Run ``apply`` for one event (or S3 record): log and count what happened, then
-    return its outcome or re-raise its error. ``describe`` goes into every log line."""
+    """Run ``parse`` then ``apply`` for one event (or S3 record): log and count what
+    happened, then return its outcome or re-raise its error.
+
+    ``parse`` validates the event and returns everything ``apply`` needs; it must not call
+    any service. Whatever it raises makes the event a rejection, before any write.
+    ``apply`` does the work. ``describe`` goes into every log line.
+    """
     extra = {"source": source, **describe}
     try:
-        outcome = apply()
+        try:
+            parsed = parse()
+        except REJECTED:
+            raise
+        except Exception as error:  # no retry parses it: a rejection, whatever the error
+            raise InvalidEventError(
+                f"the event cannot be parsed: {type(error).__name__}: {error}"
+            ) from error
+        outcome = apply(parsed)
     except REJECTED as error:
         field = getattr(error, "field", None)
         logger.error("rejected event", extra={**extra, "reason": str(error), "field": field})
@@ -57,7 +79,10 @@ def apply_event(
         )
         metrics.add_metric(name="EventsFailed", unit=MetricUnit.Count, value=1)
         raise
-    if outcome.duplicate:
+    if outcome.superseded:
+        metrics.add_metric(name="EventsSuperseded", unit=MetricUnit.Count, value=1)
+        logger.info("event superseded", extra={**extra, "dedup_record_id": outcome.record_id})
+    elif outcome.duplicate:
         metrics.add_metric(name="DuplicatesSuppressed", unit=MetricUnit.Count, value=1)
         logger.info("duplicate event", extra={**extra, "dedup_record_id": outcome.record_id})
     else:
@@ -72,8 +97,8 @@ def event_records(source: str, event: Any) -> list[dict[str, Any]]:
     if isinstance(records, list) and records and all(isinstance(r, dict) for r in records):
         return records
 
-    def reject() -> Outcome[None]:
+    def reject() -> None:
         raise InvalidEventError("the event has no 'Records' list of objects", "Records")
 
-    apply_event(source, {}, reject)
+    apply_event(source, {}, reject, lambda _: Outcome("", None, duplicate=False))
     raise AssertionError("unreachable: apply_event re-raises")  # pragma: no cover

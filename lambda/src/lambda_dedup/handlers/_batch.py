@@ -43,13 +43,14 @@ from lambda_dedup.batch import (
 from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.exceptions import (
     InvalidEventError,
+    InvalidKeyError,
     OrderingKeyError,
     PayloadMismatchError,
     PrecedingRecordFailedError,
 )
 from lambda_dedup.handlers._runtime import logger, metrics
 
-REJECTED = (InvalidEventError, PayloadMismatchError)
+REJECTED = (InvalidEventError, InvalidKeyError, PayloadMismatchError)
 """Failures that no retry can fix."""
 
 Parsed = TypeVar("Parsed")

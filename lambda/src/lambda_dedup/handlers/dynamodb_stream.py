@@ -35,12 +35,10 @@ from lambda_dedup.exceptions import InvalidEventError
 from lambda_dedup.handlers._batch import run_batch
 from lambda_dedup.handlers._runtime import deduplicator, logger, metrics
 from lambda_dedup.keys import canonical_json, fingerprint
+from lambda_dedup.storable import check_item
 
 NAMESPACE = "dynamodb-audit"
 EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
-MAX_AUDIT_ITEM_BYTES = 400 * 1024
-"""DynamoDB's item size limit: a change whose old and new images exceed it together
-cannot be audited, and no retry can change that."""
 CHANGE = ("event_name", "source_table", "keys", "old_image", "new_image")
 """The audit item's fields that a redelivery of the same ``eventID`` must repeat."""
 
@@ -100,13 +98,9 @@ def audit_item(record: DynamoDBRecord) -> dict[str, Any]:
         image = _image(record, attribute, field)
         if image:
             item[name] = image
-    size = len(canonical_json(item).encode("utf-8"))
-    if size > MAX_AUDIT_ITEM_BYTES:
-        raise InvalidEventError(
-            f"the audit item would be {size} bytes; DynamoDB stores at most"
-            f" {MAX_AUDIT_ITEM_BYTES} bytes per item",
-            "dynamodb.NewImage",
-        )
+    # Measured as DynamoDB measures it, with the levels the audit item adds (the images
+    # are attributes of it): what it would refuse is a rejection, before any write.
+    check_item(item, what="the audit item", size_field="dynamodb.NewImage")
     return item
 
 

@@ -75,11 +75,16 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     table = config.required(config.INSTANCE_STATES_TABLE_ENV)
     data = EventBridgeEvent(event if isinstance(event, dict) else {})
 
-    def apply() -> Outcome[Any]:
+    def parse() -> tuple[str, list[effects.TransactItem], dict[str, Any]]:
         item = state_change(data)
+        dedup.record_id(item["event_id"])  # an unusable key is a rejection
         payload = {name: item[name] for name in CHANGE}
-        return dedup.transact_once(item["event_id"], [effects.put(table, item)], payload=payload)
+        return item["event_id"], [effects.put(table, item)], payload
+
+    def apply(parsed: tuple[str, list[effects.TransactItem], dict[str, Any]]) -> Outcome[Any]:
+        key, writes, payload = parsed
+        return dedup.transact_once(key, writes, payload=payload)
 
     describe = {"event_id": data.raw_event.get("id"), "detail_type": data.get("detail-type")}
-    outcome = apply_event("eventbridge", describe, apply)
+    outcome = apply_event("eventbridge", describe, parse, apply)
     return {"record_id": outcome.record_id, "duplicate": outcome.duplicate}

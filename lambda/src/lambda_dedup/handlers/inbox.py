@@ -11,9 +11,12 @@ Event::
     {"id": "<1-256 characters>", "type": "<1-128 characters>", "data": {...optional...}}
 
 Returns the receipt ``{"id", "type", "accepted_at_ms", "request_id"}`` of the first delivery.
-A malformed command raises :class:`~lambda_dedup.exceptions.InvalidEventError`, and a
+A malformed command raises :class:`~lambda_dedup.exceptions.InvalidEventError` (one that
+DynamoDB could not store, :class:`~lambda_dedup.exceptions.UnstorableValueError`), and a
 known id with other content :class:`~lambda_dedup.exceptions.PayloadMismatchError`, each
-after a structured log line, so that an asynchronous invocation ends in the function's DLQ.
+after a ``rejected event`` log line and before any write, so that an asynchronous
+invocation ends in the function's DLQ. The log lines and metrics are those of every
+asynchronous handler (:mod:`lambda_dedup.handlers._async`).
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lambda_dedup.exceptions import InvalidEventError, PayloadMismatchError
+from lambda_dedup.deduplicator import Outcome
+from lambda_dedup.exceptions import InvalidEventError
+from lambda_dedup.handlers._async import apply_event
 from lambda_dedup.handlers._runtime import deduplicator, logger, metrics
+from lambda_dedup.storable import check_item
 
 NAMESPACE = "inbox"
 
@@ -47,33 +52,31 @@ def parse_command(event: Any) -> dict[str, Any]:
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
-    try:
+    dedup = deduplicator(NAMESPACE)
+
+    def parse() -> dict[str, Any]:
         command = parse_command(event)
-    except InvalidEventError as error:
-        logger.error("rejected command", extra={"reason": str(error), "field": error.field})
-        metrics.add_metric(name="CommandsRejected", unit=MetricUnit.Count, value=1)
-        raise
-    receipt = {
-        "id": command["id"],
-        "type": command["type"],
-        "accepted_at_ms": int(time.time() * 1000),
-        "request_id": context.aws_request_id,
-    }
-    try:
-        outcome = deduplicator(NAMESPACE).put_once(
+        dedup.record_id(command["id"])  # an unusable id is a rejection
+        # The inbox entry is the marker's item: what DynamoDB would refuse in it (numbers,
+        # lone surrogates, 32 levels counting "data" itself, 400 KB) is refused now.
+        check_item({"type": command["type"], "data": command["data"]}, what="the command")
+        return command
+
+    def apply(command: dict[str, Any]) -> Outcome[Any]:
+        receipt = {
+            "id": command["id"],
+            "type": command["type"],
+            "accepted_at_ms": int(time.time() * 1000),
+            "request_id": context.aws_request_id,
+        }
+        return dedup.put_once(
             command["id"],
             {"type": command["type"], "data": command["data"]},
             payload=command,
             result=receipt,
         )
-    except PayloadMismatchError as error:
-        logger.error("command id reused", extra={"reason": str(error), "command_id": command["id"]})
-        metrics.add_metric(name="CommandsRejected", unit=MetricUnit.Count, value=1)
-        raise
-    if outcome.duplicate:
-        metrics.add_metric(name="DuplicatesSuppressed", unit=MetricUnit.Count, value=1)
-        logger.info("duplicate command", extra={"command_id": command["id"]})
-    else:
-        metrics.add_metric(name="CommandsAccepted", unit=MetricUnit.Count, value=1)
-    result: dict[str, Any] = outcome.result
+
+    command = event if isinstance(event, dict) else {}
+    describe = {"command_id": command.get("id"), "command_type": command.get("type")}
+    result: dict[str, Any] = apply_event("inbox", describe, parse, apply).result
     return result

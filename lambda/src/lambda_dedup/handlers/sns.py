@@ -39,9 +39,14 @@ def idempotency_key(record: dict[str, Any]) -> str:
     sns = record.get("Sns")
     if not isinstance(sns, dict):
         raise InvalidEventError("'Sns' must be an object", "Sns")
-    attribute = (sns.get("MessageAttributes") or {}).get(KEY_ATTRIBUTE)
+    attributes = sns.get("MessageAttributes")
+    if attributes is not None and not isinstance(attributes, dict):
+        raise InvalidEventError("'Sns.MessageAttributes' must be an object", "MessageAttributes")
+    attribute = (attributes or {}).get(KEY_ATTRIBUTE)
     if attribute is not None:
-        value = attribute.get("Value") if isinstance(attribute, dict) else None
+        if not isinstance(attribute, dict):
+            raise InvalidEventError(f"{KEY_ATTRIBUTE!r} must be a String attribute", KEY_ATTRIBUTE)
+        value = attribute.get("Value")
         if attribute.get("Type") != "String" or not isinstance(value, str):
             raise InvalidEventError(f"{KEY_ATTRIBUTE!r} must be a String attribute", KEY_ATTRIBUTE)
         if not 1 <= len(value) <= MAX_KEY:
@@ -73,9 +78,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any
     results = []
     for raw in event_records("sns", event):
 
-        def apply(raw: dict[str, Any] = raw) -> Outcome[dict[str, Any]]:
+        def parse(raw: dict[str, Any] = raw) -> tuple[str, dict[str, Any]]:
             key = idempotency_key(raw)
-            profile = parse_profile(parse_json(raw["Sns"].get("Message"), "the message"))
+            dedup.record_id(key)  # an unusable key is a rejection
+            return key, parse_profile(parse_json(raw["Sns"].get("Message"), "the message"))
+
+        def apply(parsed: tuple[str, dict[str, Any]]) -> Outcome[dict[str, Any]]:
+            key, profile = parsed
             message = welcome(profile)
 
             def send(claim: Claim) -> dict[str, Any]:
@@ -86,7 +95,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any
                 key, send, payload=profile, lease_ms=context.get_remaining_time_in_millis()
             )
 
-        sns = raw.get("Sns") or {}
+        sns = raw.get("Sns")
+        sns = sns if isinstance(sns, dict) else {}
         describe = {"message_id": sns.get("MessageId"), "topic_arn": sns.get("TopicArn")}
-        results.append(apply_event("sns", describe, apply).result)
+        results.append(apply_event("sns", describe, parse, apply).result)
     return results

@@ -72,12 +72,25 @@ def ordering_key(record: dict[str, Any]) -> str | None:
 
 
 def _request_id(record: SQSRecord, body: dict[str, Any]) -> str | None:
-    attribute = record.message_attributes[REQUEST_ID]
-    candidates = {
-        value
-        for value in (body.get(REQUEST_ID), attribute.string_value if attribute else None)
-        if value is not None
-    }
+    attributes = record.raw_event.get("messageAttributes")
+    if not isinstance(attributes, dict):  # Lambda always sends an object, {} if none
+        raise InvalidEventError("'messageAttributes' must be an object", "messageAttributes")
+    attribute = attributes.get(REQUEST_ID)
+    value = None
+    if attribute is not None:
+        data_type = attribute.get("dataType") if isinstance(attribute, dict) else None
+        # "String", or a custom type "String.<label>"; a Binary or Number one is a mistake
+        # that must not silently fall back to the messageId.
+        if not isinstance(data_type, str) or data_type.split(".", 1)[0] != "String":
+            raise InvalidEventError(
+                f"the {REQUEST_ID!r} message attribute must be a String", REQUEST_ID
+            )
+        value = attribute.get("stringValue")
+        if value is None:
+            raise InvalidEventError(
+                f"the {REQUEST_ID!r} message attribute has no stringValue", REQUEST_ID
+            )
+    candidates = {value for value in (body.get(REQUEST_ID), value) if value is not None}
     if not candidates:
         return None
     request_id = candidates.pop()

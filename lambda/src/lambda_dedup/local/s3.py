@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import itertools
+import threading
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -71,7 +72,17 @@ class ObjectChange:
     at: dt.datetime
 
 
-_SEQUENCER = itertools.count(1)
+_last_sequencer = 0
+_sequencer_lock = threading.Lock()
+
+
+def next_sequencer() -> str:
+    """A sequencer greater than every earlier one, in this process and in any earlier
+    run against the same emulator (it counts nanoseconds), as S3's grow for one key."""
+    global _last_sequencer
+    with _sequencer_lock:
+        _last_sequencer = max(time.time_ns(), _last_sequencer + 1)
+        return f"{_last_sequencer:018X}"
 
 
 def notification_event(
@@ -80,7 +91,7 @@ def notification_event(
     """The event S3 sends for ``change`` under ``notification``."""
     obj: dict[str, Any] = {
         "key": quote_plus(change.key, safe="/"),
-        "sequencer": f"{next(_SEQUENCER):016X}",
+        "sequencer": next_sequencer(),
     }
     if change.event_name.startswith("ObjectCreated"):
         obj.update(size=change.size, eTag=change.etag)

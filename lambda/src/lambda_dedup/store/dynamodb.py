@@ -11,9 +11,10 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from lambda_dedup.effects import serialize
+from lambda_dedup.effects import deserialize, serialize
 from lambda_dedup.exceptions import EffectConditionFailedError
 from lambda_dedup.records import DedupRecord, Status
+from lambda_dedup.storable import check_item
 from lambda_dedup.store.base import DedupStore
 
 if TYPE_CHECKING:
@@ -339,7 +340,10 @@ class DynamoDBStore(DedupStore):
             if clash:
                 raise ValueError(f"attributes {sorted(clash)} are reserved for the marker")
             item.update(serialize(attributes))
-        item.update(record_to_item(record))
+        marker = record_to_item(record)
+        if attributes:  # the whole item, marker included, within DynamoDB's limits
+            check_item({**attributes, **deserialize(marker)}, what="the marker item")
+        item.update(marker)
         return {
             "TableName": self.table_name,
             "Item": item,

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from lambda_dedup.records import DedupRecord, Status
+from lambda_dedup.storable import check_item
 from lambda_dedup.store.base import DedupStore
 
 
@@ -75,6 +76,7 @@ class InMemoryStore(DedupStore):
         now_ms: int,
         attributes: Mapping[str, Any] | None = None,
     ) -> DedupRecord | None:
+        check_item(dict(attributes or {}))  # what DynamoDB would refuse, refused here too
         with self._lock:
             existing = self._free(record.record_id, now_ms)
             if existing is not None:
