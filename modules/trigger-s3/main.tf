@@ -12,6 +12,11 @@ locals {
   account_id         = data.aws_caller_identity.current.account_id
   where              = "${local.region}:${local.account_id}"
   failure_queue_name = "${var.name}-failures"
+  eventbridge        = var.delivery == "eventbridge"
+  create_rule        = var.create && local.eventbridge
+  # The notification configuration: the function's, or EventBridge's on a created bucket.
+  # An existing bucket in EventBridge mode keeps its configuration untouched.
+  write_notification = var.create && (!local.eventbridge || local.create_bucket)
 
   # ARNs built from known parts (names are references, so that dependents wait for the
   # resources): the IAM policy and the permission are then known at plan time.
@@ -21,6 +26,50 @@ locals {
   destination_arn = var.create_on_failure_queue ? try("arn:${local.partition}:sqs:${local.where}:${aws_sqs_queue.on_failure[0].name}", null) : var.on_failure_destination_arn
   # Lambda sends failed invocations to an SQS queue or an SNS topic.
   destination_action = try(split(":", local.destination_arn)[2] == "sns" ? "sns:Publish" : "sqs:SendMessage", null)
+  rule_arn           = "arn:${local.partition}:events:${local.where}:rule/${var.name}"
+
+  # EventBridge delivery: S3's event types as the detail-types S3 sends to EventBridge
+  # (Amazon S3 User Guide, "EventBridge mapping and troubleshooting").
+  detail_types = {
+    "ObjectCreated"                           = ["Object Created"]
+    "ObjectCreated:Put"                       = ["Object Created"]
+    "ObjectCreated:Post"                      = ["Object Created"]
+    "ObjectCreated:Copy"                      = ["Object Created"]
+    "ObjectCreated:CompleteMultipartUpload"   = ["Object Created"]
+    "ObjectRemoved"                           = ["Object Deleted"]
+    "ObjectRemoved:Delete"                    = ["Object Deleted"]
+    "ObjectRemoved:DeleteMarkerCreated"       = ["Object Deleted"]
+    "LifecycleExpiration"                     = ["Object Deleted"]
+    "LifecycleExpiration:Delete"              = ["Object Deleted"]
+    "LifecycleExpiration:DeleteMarkerCreated" = ["Object Deleted"]
+    "ObjectRestore"                           = ["Object Restore Initiated", "Object Restore Completed", "Object Restore Expired"]
+    "ObjectRestore:Post"                      = ["Object Restore Initiated"]
+    "ObjectRestore:Completed"                 = ["Object Restore Completed"]
+    "ObjectRestore:Delete"                    = ["Object Restore Expired"]
+    "LifecycleTransition"                     = ["Object Storage Class Changed"]
+    "IntelligentTiering"                      = ["Object Access Tier Changed"]
+    "ObjectTagging"                           = ["Object Tags Added", "Object Tags Deleted"]
+    "ObjectTagging:Put"                       = ["Object Tags Added"]
+    "ObjectTagging:Delete"                    = ["Object Tags Deleted"]
+    "ObjectAcl:Put"                           = ["Object ACL Updated"]
+  }
+  event_types = [for e in var.events : trimsuffix(trimprefix(e, "s3:"), ":*")]
+  # The key filter: EventBridge events carry the key as it is (not URL-encoded). Prefix and
+  # suffix together are one wildcard pattern, whose '*' and '\' are escaped.
+  wildcard = { for k, v in { prefix = var.filter_prefix, suffix = var.filter_suffix } : k => replace(replace(coalesce(v, "-"), "\\", "\\\\"), "*", "\\*") }
+  key_filter = (
+    var.filter_prefix != null && var.filter_suffix != null ? [{ wildcard = "${local.wildcard.prefix}*${local.wildcard.suffix}" }] :
+    var.filter_prefix != null ? [{ prefix = var.filter_prefix }] :
+    var.filter_suffix != null ? [{ suffix = var.filter_suffix }] : null
+  )
+  event_pattern = jsonencode({
+    source        = ["aws.s3"]
+    "detail-type" = distinct(flatten([for t in local.event_types : lookup(local.detail_types, t, [])]))
+    detail = merge(
+      { bucket = { name = [coalesce(local.bucket_name, "-")] } },
+      local.key_filter == null ? {} : { object = { key = local.key_filter } },
+    )
+  })
 }
 
 # ---------------------------------------------------------------------------------------
@@ -146,6 +195,28 @@ resource "aws_s3_bucket_policy" "this" {
 data "aws_iam_policy_document" "tls_only" {
   count = local.create_destination ? 1 : 0
 
+  dynamic "statement" {
+    # EventBridge delivery: the rule's target puts there what it could not deliver.
+    for_each = local.eventbridge ? [local.rule_arn] : []
+
+    content {
+      sid       = "RuleSendsUndeliverable"
+      actions   = ["sqs:SendMessage"]
+      resources = ["arn:${local.partition}:sqs:${local.where}:${local.failure_queue_name}"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["events.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = [statement.value]
+      }
+    }
+  }
+
   statement {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
@@ -214,6 +285,14 @@ data "aws_iam_policy_document" "this" {
   }
 
   statement {
+    # Without s3:ListBucket, S3 answers 403 for an object that is gone, not 404: the handler
+    # could not tell an overwritten or deleted object (nothing to apply) from a denial.
+    sid       = "ListObjects"
+    actions   = ["s3:ListBucket"]
+    resources = [local.bucket_arn]
+  }
+
+  statement {
     sid       = "SendFailedEvents"
     actions   = compact([local.destination_action])
     resources = compact([local.destination_arn])
@@ -250,32 +329,81 @@ resource "aws_iam_role_policy" "this" {
 }
 
 # ---------------------------------------------------------------------------------------
-# The wiring: S3 may invoke the function for this bucket only, from this account only.
+# The wiring. Notification mode: S3 may invoke the function for this bucket only, from this
+# account only. EventBridge mode: this rule only may invoke it.
 
 resource "aws_lambda_permission" "this" {
   count = var.create ? 1 : 0
 
-  statement_id   = "AllowS3-${var.name}"
+  statement_id   = local.eventbridge ? "AllowEventBridge-${var.name}" : "AllowS3-${var.name}"
   action         = "lambda:InvokeFunction"
   function_name  = var.function_name
-  principal      = "s3.amazonaws.com"
-  source_arn     = local.bucket_arn
-  source_account = local.account_id
+  principal      = local.eventbridge ? "events.amazonaws.com" : "s3.amazonaws.com"
+  source_arn     = local.eventbridge ? local.rule_arn : local.bucket_arn
+  source_account = local.eventbridge ? null : local.account_id
 }
 
 resource "aws_s3_bucket_notification" "this" {
-  count = var.create ? 1 : 0
+  count = local.write_notification ? 1 : 0
 
-  bucket = local.bucket_name
+  bucket      = local.bucket_name
+  eventbridge = local.eventbridge
 
-  lambda_function {
-    id                  = var.name
-    lambda_function_arn = local.function_arn
-    events              = var.events
-    filter_prefix       = var.filter_prefix
-    filter_suffix       = var.filter_suffix
+  dynamic "lambda_function" {
+    for_each = local.eventbridge ? [] : [var.name]
+
+    content {
+      id                  = lambda_function.value
+      lambda_function_arn = local.function_arn
+      events              = var.events
+      filter_prefix       = var.filter_prefix
+      filter_suffix       = var.filter_suffix
+    }
   }
 
   # S3 checks that it may invoke the function when the configuration is saved.
   depends_on = [aws_lambda_permission.this]
+}
+
+resource "aws_cloudwatch_event_rule" "this" {
+  count = local.create_rule ? 1 : 0
+
+  name          = var.name
+  description   = "S3 events of ${local.bucket_name} for ${var.function_name}"
+  event_pattern = local.event_pattern
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = alltrue([for t in local.event_types : contains(keys(local.detail_types), t)])
+      error_message = "With delivery = \"eventbridge\", every entry of events must be an S3 event type that S3 sends to EventBridge (ObjectCreated, ObjectRemoved, LifecycleExpiration, ObjectRestore, LifecycleTransition, IntelligentTiering, ObjectTagging, ObjectAcl:Put)."
+    }
+    precondition {
+      condition     = try(split(":", local.destination_arn)[2] == "sqs", false)
+      error_message = "With delivery = \"eventbridge\", the on-failure destination must be an SQS queue: it is also the rule target's dead-letter queue, which EventBridge allows only on SQS."
+    }
+  }
+}
+
+resource "aws_cloudwatch_event_target" "this" {
+  count = local.create_rule ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.this[0].name
+  target_id = "function"
+  arn       = local.function_arn
+
+  # EventBridge retries delivering to Lambda; then Lambda's own retries and on-failure
+  # destination apply, as in notification mode.
+  retry_policy {
+    maximum_retry_attempts       = var.target_maximum_retry_attempts
+    maximum_event_age_in_seconds = var.target_maximum_event_age_in_seconds
+  }
+
+  dead_letter_config {
+    arn = local.destination_arn
+  }
+
+  # Failures have somewhere to go before the first event arrives.
+  depends_on = [aws_lambda_permission.this, aws_lambda_function_event_invoke_config.this]
 }

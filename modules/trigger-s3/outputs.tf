@@ -27,3 +27,8 @@ output "role_policy_name" {
   description = "Name of the inline policy this module attached to the function's role; null when create is false."
   value       = try(aws_iam_role_policy.this[0].name, null)
 }
+
+output "event_rule_arn" {
+  description = "ARN of the EventBridge rule that delivers the bucket's events with delivery = \"eventbridge\"; null otherwise or when create is false."
+  value       = local.create_rule ? local.rule_arn : null
+}

@@ -15,9 +15,20 @@ variable "name" {
 }
 
 variable "create_bucket" {
-  description = "Whether to create the bucket bucket_name (default true); false wires the existing bucket of that name and REPLACES its whole notification configuration (S3's PutBucketNotificationConfiguration keeps one per bucket), so any other notification on it is lost."
+  description = "Whether to create the bucket bucket_name (default true); false wires the existing bucket of that name: with delivery = \"notification\" this REPLACES its whole notification configuration (S3's PutBucketNotificationConfiguration keeps one per bucket), so any other notification on it is lost; with delivery = \"eventbridge\" it is left untouched."
   type        = bool
   default     = true
+}
+
+variable "delivery" {
+  description = "How the bucket's events reach the function: \"notification\" (default), the bucket's own notification configuration, or \"eventbridge\", a rule on the default event bus, for a bucket whose notifications belong to others; an existing bucket then needs EventBridge notifications on (eventbridge = true in its aws_s3_bucket_notification), which the module turns on for a bucket it creates."
+  type        = string
+  default     = "notification"
+
+  validation {
+    condition     = contains(["notification", "eventbridge"], var.delivery)
+    error_message = "delivery must be \"notification\" or \"eventbridge\"."
+  }
 }
 
 variable "bucket_name" {
@@ -59,7 +70,7 @@ variable "noncurrent_version_expiration_days" {
 }
 
 variable "events" {
-  description = "S3 event types that invoke the function (1 or more, each starting with s3:); default [\"s3:ObjectCreated:*\"]."
+  description = "S3 event types that invoke the function (1 or more, each starting with s3:); default [\"s3:ObjectCreated:*\"]; with delivery = \"eventbridge\" each selects its EventBridge detail-type (s3:ObjectCreated:Put selects every \"Object Created\"), and s3:ReducedRedundancyLostObject and s3:Replication:* are refused: S3 does not send them to EventBridge."
   type        = list(string)
   default     = ["s3:ObjectCreated:*"]
 
@@ -133,6 +144,28 @@ variable "maximum_event_age_in_seconds" {
   }
 }
 
+variable "target_maximum_retry_attempts" {
+  description = "With delivery = \"eventbridge\": times EventBridge retries delivering an event to Lambda before the failure queue, 0-185 (default 185); Lambda's own retries (maximum_retry_attempts) follow delivery."
+  type        = number
+  default     = 185
+
+  validation {
+    condition     = var.target_maximum_retry_attempts >= 0 && var.target_maximum_retry_attempts <= 185 && floor(var.target_maximum_retry_attempts) == var.target_maximum_retry_attempts
+    error_message = "target_maximum_retry_attempts must be a whole number between 0 and 185."
+  }
+}
+
+variable "target_maximum_event_age_in_seconds" {
+  description = "With delivery = \"eventbridge\": age after which EventBridge stops retrying delivery to Lambda, 60-86400 seconds (default 86400)."
+  type        = number
+  default     = 86400
+
+  validation {
+    condition     = var.target_maximum_event_age_in_seconds >= 60 && var.target_maximum_event_age_in_seconds <= 86400 && floor(var.target_maximum_event_age_in_seconds) == var.target_maximum_event_age_in_seconds
+    error_message = "target_maximum_event_age_in_seconds must be a whole number between 60 and 86400."
+  }
+}
+
 variable "create_on_failure_queue" {
   description = "Whether to create an encrypted SQS queue <name>-failures as the on-failure destination (default true); false uses on_failure_destination_arn."
   type        = bool
@@ -140,7 +173,7 @@ variable "create_on_failure_queue" {
 }
 
 variable "on_failure_destination_arn" {
-  description = "ARN of the standard (not FIFO) SQS queue or SNS topic for events Lambda gave up on, when create_on_failure_queue is false; null (default) otherwise."
+  description = "ARN of the standard (not FIFO) SQS queue or SNS topic for events Lambda gave up on, when create_on_failure_queue is false; null (default) otherwise; with delivery = \"eventbridge\" it must be a queue whose policy lets events.amazonaws.com send from the rule (aws:SourceArn = the event_rule_arn output): it is also the rule target's dead-letter queue."
   type        = string
   default     = null
 

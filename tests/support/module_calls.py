@@ -508,6 +508,27 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "noncurrent_version_expiration_days": 7,
     },
     "disabled_s3": {**S3_OK, "create": False, "function_name": None, "role_name": None},
+    "s3_shared": {
+        **S3_OK,
+        "name": "shared-imports",
+        "create_bucket": False,
+        "delivery": "eventbridge",
+        "bucket_name": "shared-imports",
+        "filter_prefix": "in*coming/",
+        "filter_suffix": ".json",
+        "events": ["s3:ObjectCreated:Put", "s3:ObjectRemoved:*"],
+        "create_on_failure_queue": False,
+        "on_failure_destination_arn": QUEUE_ARN,
+        "target_maximum_retry_attempts": 10,
+        "target_maximum_event_age_in_seconds": 3600,
+    },
+    "s3_eventbridge_created": {
+        **S3_OK,
+        "name": "eventbridge-imports",
+        "delivery": "eventbridge",
+        "bucket_name": "eventbridge-imports-123456789012",
+        "filter_prefix": "incoming/",
+    },
     "sns_existing": {
         **SNS_OK,
         "create_topic": False,
@@ -568,7 +589,7 @@ DISABLED_OUTPUTS = {
     "disabled_kinesis": ("stream_arn", "stream_name", "on_failure_destination_arn"),
     "disabled_dynamodb": ("stream_arn", "table_name", "on_failure_destination_arn"),
     "disabled_api": ("api_id", "url", "execution_arn", "authorization_type", "log_group_name"),
-    "disabled_s3": ("bucket_name", "bucket_arn", "on_failure_destination_arn"),
+    "disabled_s3": ("bucket_name", "bucket_arn", "on_failure_destination_arn", "event_rule_arn"),
     "disabled_sns": ("topic_arn", "subscription_arn", "dead_letter_queue_arn"),
     "disabled_eventbridge": ("rule_name", "rule_arn", "dead_letter_queue_arn"),
 }
@@ -594,6 +615,8 @@ OPTION_OUTPUTS = {
     **_outputs("sqs_only_stack", "s3_function_name", "s3_bucket_name", "sns_topic_arn"),
     **_outputs("sqs_only_stack", "eventbridge_rule_arn", "instance_states_table_name"),
     **_outputs("s3_existing", "bucket_name", "bucket_arn", "on_failure_destination_arn"),
+    **_outputs("s3_existing", "event_rule_arn"),
+    **_outputs("s3_shared", "event_rule_arn"),
     **_outputs("sns_existing", "topic_arn", "dead_letter_queue_arn", "dead_letter_queue_url"),
     **_outputs("eventbridge_custom_bus", "rule_arn", "event_bus_name"),
 }
@@ -636,6 +659,25 @@ PLAN_FAILURE_CASES: dict[str, tuple[dict[str, Any], str]] = {
     "s3_missing_destination": (
         {**S3_OK, "create_on_failure_queue": False},
         "Set on_failure_destination_arn when create_on_failure_queue is false, and only then",
+    ),
+    "s3_eventbridge_topic": (
+        {
+            **S3_OK,
+            "name": "eventbridge-topic",
+            "delivery": "eventbridge",
+            "create_on_failure_queue": False,
+            "on_failure_destination_arn": TOPIC_ARN,
+        },
+        'With delivery = "eventbridge", the on-failure destination must be an SQS queue',
+    ),
+    "s3_eventbridge_event": (
+        {
+            **S3_OK,
+            "name": "eventbridge-replication",
+            "delivery": "eventbridge",
+            "events": ["s3:ObjectCreated:*", "s3:Replication:OperationFailedReplication"],
+        },
+        'With delivery = "eventbridge", every entry of events must be an S3 event type',
     ),
     "sns_missing_topic": (
         {**SNS_OK, "create_topic": False},

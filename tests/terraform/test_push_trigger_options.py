@@ -124,6 +124,86 @@ def test_a_topic_destination_and_a_customer_key_add_exactly_their_iam(plan: Plan
     assert (config["maximum_retry_attempts"], config["maximum_event_age_in_seconds"]) == (0, 600)
 
 
+def test_every_bucket_wiring_may_tell_a_gone_object_from_a_denied_one(plan: Plan) -> None:
+    # GIVEN the S3 trigger's role policy, in either delivery mode
+    for call, bucket in (("s3_existing", "existing-imports"), ("s3_shared", "shared-imports")):
+        # THEN it may list the bucket: without it S3 answers 403, not 404, for an object
+        # deleted or overwritten since its event
+        listing = plan.role_policy(call)["ListObjects"]
+        assert (listing["Action"], listing["Resource"]) == (
+            ["s3:ListBucket"],
+            [f"arn:aws:s3:::{bucket}"],
+        )
+
+
+def test_a_shared_bucket_is_wired_through_eventbridge_without_its_notifications(
+    plan: Plan,
+) -> None:
+    # GIVEN an existing bucket shared with others, delivery = "eventbridge"
+    # THEN its notification configuration is not touched, and a rule delivers its events
+    assert _created(plan, "s3_shared") == {
+        "aws_iam_role_policy.this[0]",
+        "aws_lambda_function_event_invoke_config.this[0]",
+        "aws_lambda_permission.this[0]",
+        "aws_cloudwatch_event_rule.this[0]",
+        "aws_cloudwatch_event_target.this[0]",
+    }
+    rule_arn = arn("events", "rule/shared-imports")
+    assert plan.output("s3_shared_event_rule_arn") == rule_arn
+    assert plan.output("s3_existing_event_rule_arn") is None
+    rule = _values(plan, "s3_shared", "aws_cloudwatch_event_rule.this[0]")
+    # AND the rule matches the bucket's events as the notification would: the detail-types
+    # of the event types, the bucket, and the prefix and suffix as one wildcard ('*' escaped)
+    assert json.loads(rule["event_pattern"]) == {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created", "Object Deleted"],
+        "detail": {
+            "bucket": {"name": ["shared-imports"]},
+            "object": {"key": [{"wildcard": "in\\*coming/*.json"}]},
+        },
+    }
+    # AND only that rule may invoke the function
+    permission = _values(plan, "s3_shared", "aws_lambda_permission.this[0]")
+    assert (permission["principal"], permission["source_arn"]) == (
+        "events.amazonaws.com",
+        rule_arn,
+    )
+    # AND EventBridge retries delivery, then puts the event in the same failure queue that
+    # receives Lambda's invocation records after its own retries
+    target = _values(plan, "s3_shared", "aws_cloudwatch_event_target.this[0]")
+    assert target["arn"] == arn("lambda", "function:imports-reader")
+    assert target["retry_policy"] == [
+        {"maximum_retry_attempts": 10, "maximum_event_age_in_seconds": 3600}
+    ]
+    assert target["dead_letter_config"] == [{"arn": QUEUE_ARN}]
+    config = _values(plan, "s3_shared", "aws_lambda_function_event_invoke_config.this[0]")
+    assert config["destination_config"][0]["on_failure"] == [{"destination": QUEUE_ARN}]
+
+
+def test_a_created_bucket_in_eventbridge_mode_sends_its_events_to_eventbridge(
+    plan: Plan,
+) -> None:
+    # GIVEN delivery = "eventbridge" on a bucket the module creates
+    notification = _values(plan, "s3_eventbridge_created", "aws_s3_bucket_notification.this[0]")
+    # THEN the module turns EventBridge on for it, with no direct notification
+    assert notification["eventbridge"] is True
+    assert notification["lambda_function"] == []
+    rule = _values(plan, "s3_eventbridge_created", "aws_cloudwatch_event_rule.this[0]")
+    assert json.loads(rule["event_pattern"])["detail"]["object"] == {
+        "key": [{"prefix": "incoming/"}]
+    }
+    # AND EventBridge may put what it cannot deliver in the created failure queue, from
+    # this rule only, over TLS only
+    queue = _values(plan, "s3_eventbridge_created", "aws_sqs_queue.on_failure[0]")
+    policy = {s["Sid"]: s for s in json.loads(queue["policy"])["Statement"]}
+    undeliverable = policy["RuleSendsUndeliverable"]
+    assert undeliverable["Principal"] == {"Service": "events.amazonaws.com"}
+    assert undeliverable["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": arn("events", "rule/eventbridge-imports")}
+    }
+    assert policy["DenyInsecureTransport"]["Effect"] == "Deny"
+
+
 def test_a_created_bucket_uses_the_customer_key_and_the_lifecycle_inputs(plan: Plan) -> None:
     (rule,) = _values(
         plan, "s3_created", "aws_s3_bucket_server_side_encryption_configuration.this[0]"
