@@ -10,7 +10,10 @@ CHECKOV_VENV ?= .venv-checkov
 PY := $(VENV)/bin/python
 DEPS := lambda/pyproject.toml
 
-.PHONY: help setup test demo package lock bench lint docs clean
+# The package's other supported Pythons that the unit tests run on too (see test-pythons).
+PYTHONS ?= 3.12 3.13
+
+.PHONY: help setup test test-pythons demo package lock bench lint docs clean
 
 help: ## List the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -31,8 +34,11 @@ $(CHECKOV_VENV)/.installed: $(DEPS)
 
 setup: $(VENV)/.installed $(CHECKOV_VENV)/.installed ## Create the virtual environments.
 
-test: setup ## Run every test (unit, Terraform plan/apply on the emulator, checkov, lint).
+test: setup test-pythons ## Run every test (unit on every Python, Terraform plan/apply on the emulator, checkov, lint).
 	CHECKOV=$(abspath $(CHECKOV_VENV))/bin/checkov $(PY) -m pytest tests $(PYTEST_ARGS)
+
+test-pythons: $(VENV)/.installed ## Run the unit tests on each of PYTHONS too (default 3.12 3.13), each in $(VENV)-<version>.
+	$(PY) lambda/tools/pythons.py --venv-prefix $(abspath $(VENV)) $(PYTHONS)
 
 demo: $(VENV)/.installed ## Apply the whole stack to a local emulator and show it (KEEP=1 leaves it up).
 	$(PY) lambda/tools/demo.py $(if $(KEEP),--keep)
@@ -55,4 +61,4 @@ docs: $(VENV)/.installed ## Regenerate the inputs/outputs tables of the Terrafor
 	$(PY) lambda/tools/tfdocs.py
 
 clean: ## Remove build output and virtual environments.
-	rm -rf build $(VENV) $(CHECKOV_VENV) .mypy_cache .ruff_cache tests/.pytest_cache
+	rm -rf build $(VENV) $(VENV)-3.* $(CHECKOV_VENV) .mypy_cache .ruff_cache tests/.pytest_cache

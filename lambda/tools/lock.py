@@ -1,7 +1,7 @@
 """Regenerate ``lambda/requirements.lock``: the exact runtime dependencies of the zip.
 
 The package's ``dependencies`` (ranges) are resolved by pip for Linux x86_64 and every
-supported Lambda runtime (Python 3.11-3.13), wheels only. Each pinned wheel is recorded
+supported Lambda runtime (python3.12-3.14), wheels only. Each pinned wheel is recorded
 with its sha256, so that ``package.py`` downloads exactly these files. The runtimes must
 agree on one set; if they do not, the lock cannot serve all of them and this fails.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 LAMBDA_DIR = Path(__file__).resolve().parents[1]
 PYPROJECT = LAMBDA_DIR / "pyproject.toml"
 LOCK = LAMBDA_DIR / "requirements.lock"
-PYTHON_VERSIONS = ("3.11", "3.12", "3.13")
+PYTHON_VERSIONS = ("3.12", "3.13", "3.14")
 PLATFORM = "manylinux2014_x86_64"
 
 

@@ -17,10 +17,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
+SUPPORTED = ("3.11", "3.12", "3.13", "3.14")
+"""The Python versions the package declares (3.14 is run where an interpreter exists)."""
+
+
 def _interpreters() -> dict[str, str]:
     """One real interpreter per Lambda Python version found here (pyenv's included)."""
     candidates = [sys.executable]
-    for version in ("3.11", "3.12", "3.13"):
+    for version in SUPPORTED:
         candidates += [
             str(p) for p in Path.home().glob(f".pyenv/versions/{version}*/bin/python{version}")
         ]
@@ -33,7 +37,7 @@ def _interpreters() -> dict[str, str]:
             text=True,
         )
         version = probe.stdout.strip()
-        if probe.returncode == 0 and version in ("3.11", "3.12", "3.13"):
+        if probe.returncode == 0 and version in SUPPORTED:
             found.setdefault(version, candidate)
     return found
 
