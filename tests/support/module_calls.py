@@ -346,6 +346,10 @@ AT_THE_LIMITS: dict[str, dict[str, Any]] = {
 INPUT_VALIDATION = "input-validation"
 MODULE_OPTIONS = "module-options"
 PLAN_FAILURES = "plan-failures"
+ROOT_TAGS = "root-tags"
+ROOT_TAGS_CALL = {**ROOT_OK, "tags": {f"k{i}": "v" for i in range(50)}}
+"""The root with 50 tags: with its own Project tag that is 51. Every nested module refuses
+them too, so it has a configuration of its own, outside the one-error-per-call harness."""
 
 KMS_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 # The key of a given failure destination (queue or topic), apart from the source's key.
@@ -724,4 +728,5 @@ def write_all(tree: Path) -> dict[str, Path]:
             tree.parent / MODULE_OPTIONS, tree, OPTIONS, OPTION_OUTPUTS
         ),
         PLAN_FAILURES: write_module_calls(tree.parent / PLAN_FAILURES, tree, failing),
+        ROOT_TAGS: write_module_calls(tree.parent / ROOT_TAGS, tree, {"root": ROOT_TAGS_CALL}),
     }

@@ -185,6 +185,19 @@ def test_a_created_source_table_streams_both_images_under_the_customer_key(plan:
     assert queue["name"] == "created-orders-failures"
 
 
+def test_a_created_source_table_under_a_customer_key_is_read_with_that_key(plan: Plan) -> None:
+    # GIVEN the module's own table under a customer managed key: the role policy names the
+    # new stream, so its document is read at apply; its statements are planned already
+    address = "module.dynamodb_created.data.aws_iam_policy_document.this[0]"
+    change = next(c for c in plan.data["resource_changes"] if c["address"] == address)
+    planned = {s.get("sid"): s for s in change["change"]["after"]["statement"]}
+    # THEN the role may decrypt with that key (Lambda reads the stream with the role's rights)
+    assert planned["DecryptStream"]["actions"] == ["kms:Decrypt"]
+    assert planned["DecryptStream"]["resources"] == [KMS_KEY_ARN]
+    # AND a stream of another module's table gets no such statement from this module
+    assert "DecryptStream" not in plan.role_policy("dynamodb_existing")
+
+
 # -- data tables -------------------------------------------------------------------------
 
 
