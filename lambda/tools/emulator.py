@@ -28,6 +28,12 @@ see ``behave_like_aws``):
   and an item over 400 KB measured its way (binary values count their bytes); moto
   stores all three
   (``enforce_dynamodb_item_limits``).
+* S3 sends a bucket's events to EventBridge (with ``eventbridge = true``) in its own
+  shape: ``etag``, a ``sequencer`` that grows for each key, ``version-id`` only in a
+  versioned bucket, the API as ``reason`` (``PutObject``), a new ``id`` per event, to
+  the default bus only. moto sent ``eTag``, one constant sequencer and event id and
+  ``"reason": "ObjectCreated"``, to every bus
+  (``send_s3_events_to_eventbridge_as_s3_does``).
 * The TLS-only bucket policy statement does not deny the emulator's plain HTTP, which
   stands in for S3's HTTPS endpoint; moto ignores conditions and denied every object
   request (``serve_bucket_policies_as_over_tls``).
@@ -429,6 +435,82 @@ def _skip_function_targets(rule_class: Any) -> None:
     rule_class.send_to_targets = send_to_targets
 
 
+S3_EVENTBRIDGE_REASONS = {
+    "ObjectCreated:Put": "PutObject",
+    "ObjectCreated:Post": "POST Object",
+    "ObjectCreated:Copy": "CopyObject",
+    "ObjectCreated:CompleteMultipartUpload": "CompleteMultipartUpload",
+    "ObjectRemoved:Delete": "DeleteObject",
+    "ObjectRemoved:DeleteMarkerCreated": "DeleteObject",
+}
+"""S3's ``reason`` for an event type (Amazon S3 User Guide, "EventBridge message structure")."""
+
+
+def send_s3_events_to_eventbridge_as_s3_does() -> None:
+    """Give the events that S3 sends to EventBridge S3's shape; idempotent.
+
+    A handler that orders an object's events by ``sequencer`` (as S3 documents) saw every
+    event of moto's as the same one, and read the eTag under the wrong name.
+    """
+    import copy
+    import uuid
+
+    from moto.s3 import notifications
+
+    if getattr(notifications._send_event_bridge_message, "_as_s3", False):
+        return
+    last = [0]
+    lock = threading.Lock()
+
+    def sequencer() -> str:
+        with lock:  # grows for every key, as S3's do for one key
+            last[0] = max(time.time_ns(), last[0] + 1)
+            return f"{last[0]:018X}"
+
+    def send(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
+        from moto.events.models import events_backends
+
+        detail_type = notifications._detail_type(event_name)
+        obj: dict[str, Any] = {"key": key.name}
+        if detail_type == "Object Created":
+            obj.update(size=key.size, etag=key.etag.replace('"', ""))
+        if bucket.is_versioned and key.version_id not in (None, "null"):
+            obj["version-id"] = key.version_id
+        obj["sequencer"] = sequencer()
+        detail: dict[str, Any] = {
+            "version": "0",
+            "bucket": {"name": bucket.name},
+            "object": obj,
+            "request-id": uuid.uuid4().hex[:16].upper(),
+            "requester": account_id,
+            "source-ip-address": "127.0.0.1",
+        }
+        name = event_name.removeprefix("s3:")  # moto's names: s3:ObjectCreated:Put
+        if name in S3_EVENTBRIDGE_REASONS:
+            detail["reason"] = S3_EVENTBRIDGE_REASONS[name]
+        if name == "ObjectRemoved:DeleteMarkerCreated":
+            detail["deletion-type"] = "Delete Marker Created"
+        elif name == "ObjectRemoved:Delete":
+            detail["deletion-type"] = "Permanently Deleted"
+        event: Any = {  # moto.events.utils.EventMessageType
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": detail_type,
+            "source": "aws.s3",
+            "account": account_id,
+            "time": time.time(),  # moto's own form; its targets deliver it as ISO 8601
+            "region": bucket.region_name,
+            "resources": [bucket.arn],
+            "detail": detail,
+        }
+        bus = events_backends[account_id][bucket.region_name].event_buses.get("default")
+        for rule in list(bus.rules.values()) if bus is not None else []:
+            rule.send_to_targets(copy.deepcopy(event), transform_input=False)
+
+    send._as_s3 = True  # type: ignore[attr-defined]
+    notifications._send_event_bridge_message = send
+
+
 def behave_like_aws() -> None:
     """Apply every fix and change of role of this module to moto in this process;
     idempotent. The server applies them before it starts, the tests to moto in-process."""
@@ -440,6 +522,7 @@ def behave_like_aws() -> None:
     compact_redrive_policies()
     leave_lambda_delivery_to_the_runner()
     serve_bucket_policies_as_over_tls()
+    send_s3_events_to_eventbridge_as_s3_does()
 
 
 def client_environment(endpoint: str) -> dict[str, str]:

@@ -227,3 +227,48 @@ def test_a_transaction_meeting_another_on_the_same_item_is_cancelled(
     # and once it is done, the same item may be written again
     limits_table.transact_write_items(TransactItems=[add("ada")])
     assert not emulator._in_flight
+
+
+def _bucket_to_eventbridge(versioned: bool) -> tuple[Any, Any, str]:
+    """A bucket sending its events to EventBridge, a rule on the default bus for its
+    created objects, and a queue as the rule's target: (s3, sqs, queue URL)."""
+    s3, sqs, events = boto3.client("s3"), boto3.client("sqs"), boto3.client("events")
+    s3.create_bucket(Bucket="shared")
+    if versioned:
+        s3.put_bucket_versioning(Bucket="shared", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_notification_configuration(
+        Bucket="shared", NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    url = sqs.create_queue(QueueName="s3-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    pattern = {"source": ["aws.s3"], "detail-type": ["Object Created"]}
+    events.put_rule(Name="created", EventPattern=json.dumps(pattern))
+    target = {"Id": "q", "Arn": queue_arn["Attributes"]["QueueArn"]}
+    events.put_targets(Rule="created", Targets=[target])
+    # A rule on another bus: S3 sends to the default bus only.
+    events.create_event_bus(Name="other")
+    events.put_rule(Name="other", EventBusName="other", EventPattern=json.dumps(pattern))
+    events.put_targets(Rule="other", EventBusName="other", Targets=[{**target, "Id": "o"}])
+    return s3, sqs, url
+
+
+@pytest.mark.parametrize("versioned", [True, False], ids=["versioned", "unversioned"])
+def test_s3_sends_eventbridge_events_in_its_own_shape(dynamodb: Any, versioned: bool) -> None:
+    # GIVEN a bucket with EventBridge notifications on, and a rule for its created objects
+    s3, sqs, url = _bucket_to_eventbridge(versioned)
+    # WHEN one key is written twice
+    puts = [s3.put_object(Bucket="shared", Key="in/a b.json", Body=body) for body in (b"1", b"2")]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    events = [json.loads(m["Body"]) for m in messages]
+    # THEN the rule got one event per write (once: not again through another bus's rule),
+    # each in S3's shape: etag, a sequencer that grows, the API as the reason, an ISO time
+    assert len(events) == 2
+    objects = [event["detail"]["object"] for event in events]
+    assert [o["etag"] for o in objects] == [p["ETag"].strip('"') for p in puts]
+    assert "eTag" not in objects[0]
+    assert int(objects[0]["sequencer"], 16) < int(objects[1]["sequencer"], 16)
+    assert [o.get("version-id") for o in objects] == [p.get("VersionId") for p in puts]
+    assert all(o["key"] == "in/a b.json" for o in objects)  # not URL-encoded
+    assert {event["detail"]["reason"] for event in events} == {"PutObject"}
+    assert events[0]["id"] != events[1]["id"]
+    assert time.strptime(events[0]["time"], "%Y-%m-%dT%H:%M:%SZ")

@@ -19,6 +19,7 @@ from unit.conftest import PROFILES
 from lambda_dedup import InvalidEventError
 from lambda_dedup.domain import MAX_PROFILE_BYTES
 from lambda_dedup.handlers import s3
+from lambda_dedup.local.eventbridge import RuleTap, RuleTarget
 from lambda_dedup.store.dynamodb import MAX_ATTEMPTS
 
 BUCKET = "profile-uploads-test"
@@ -304,3 +305,43 @@ def test_a_malformed_object_event_is_rejected_before_any_read(
     with pytest.raises(InvalidEventError):
         invoke(event)
     assert log_lines.with_message("rejected event")[0]["field"] == field
+
+
+def test_the_emulators_eventbridge_events_apply_each_version_once_in_order(
+    bucket: Any, write_log: WriteLog, read_item: ItemReader
+) -> None:
+    # GIVEN the bucket sending its events to EventBridge, the rule trigger-s3 writes for
+    # delivery = "eventbridge", and the local runner's tap on its function target
+    bucket.put_bucket_notification_configuration(
+        Bucket=BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
+    events = boto3.client("events")
+    pattern = {
+        "source": ["aws.s3"],
+        "detail-type": ["Object Created"],
+        "detail": {"bucket": {"name": [BUCKET]}, "object": {"key": [{"prefix": "incoming/"}]}},
+    }
+    events.put_rule(Name="uploads", EventPattern=json.dumps(pattern))
+    function = "arn:aws:lambda:us-east-1:123456789012:function:uploads"
+    events.put_targets(Rule="uploads", Targets=[{"Id": "function", "Arn": function}])
+    (target,) = RuleTarget.all(events)
+    tap = RuleTap(events, boto3.client("sqs"), target)
+    # WHEN one profile is uploaded twice, and a file outside the prefix once
+    for name in ("First", "Second"):
+        bucket.put_object(
+            Bucket=BUCKET, Key="incoming/u-1.json", Body=json.dumps(profile(1, name=name))
+        )
+    bucket.put_object(Bucket=BUCKET, Key="other/u-2.json", Body=json.dumps(profile(2)))
+    delivered = [event for event, _ in tap.events()]
+    tap.close()
+    # AND the function gets them, the first one again after the second (at least once)
+    outcomes = [invoke(event)["records"][0] for event in [*delivered, delivered[0]]]
+    # THEN each version is applied once, in order, and the late redelivery is a duplicate
+    assert len(delivered) == 2
+    assert [(o["duplicate"], o["superseded"]) for o in outcomes] == [
+        (False, False),
+        (False, False),
+        (True, False),
+    ]
+    assert write_log.count(PROFILES) == {("u-1",): 2}
+    assert _profile_name(read_item) == "Second"
