@@ -311,9 +311,12 @@ def test_bucket_notifies_its_function_of_json_uploads_under_profiles(root_plan: 
 
 def test_s3_function_may_read_only_the_notified_objects(root_plan: Plan) -> None:
     policy = root_plan.role_policy("s3_trigger")
-    assert set(policy) == {"ReadObjects", "SendFailedEvents"}
+    assert set(policy) == {"ReadObjects", "ListObjects", "SendFailedEvents"}
     assert policy["ReadObjects"]["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert policy["ReadObjects"]["Resource"] == [f"{BUCKET_ARN}/profiles/*"]
+    # Listing, so that an object gone since its event reads as 404 (not 403): this bucket only
+    assert policy["ListObjects"]["Action"] == ["s3:ListBucket"]
+    assert policy["ListObjects"]["Resource"] == [BUCKET_ARN]
 
 
 # -- SNS ---------------------------------------------------------------------------------
