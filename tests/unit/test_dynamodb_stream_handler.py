@@ -99,7 +99,10 @@ def test_a_failure_holds_back_the_later_changes_of_the_same_item(
         (lambda r: r.update(eventID=""), "eventID"),
         (lambda r: r["dynamodb"].pop("Keys"), "dynamodb.Keys"),
         (lambda r: r["dynamodb"].pop("SequenceNumber"), "SequenceNumber"),
-        (lambda r: r["dynamodb"].update(NewImage={"email": {"XX": "?"}}), "dynamodb.NewImage"),
+        (
+            lambda r: r["dynamodb"].update(NewImage={"email": {"XX": "?"}}),
+            "dynamodb.NewImage.email",
+        ),
         (
             lambda r: r["dynamodb"].update(ApproximateCreationDateTime="yesterday"),
             "dynamodb.ApproximateCreationDateTime",
@@ -161,3 +164,57 @@ def test_a_change_with_an_unreadable_attribute_is_rejected_alone(
     (line,) = log_lines.with_message("rejected record")
     assert line["record_id"] == bad
     assert log_lines.with_message("record failed") == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"N": 5},
+        {"S": None},
+        {"BOOL": "false"},
+        {"NULL": False},
+        {"B": "!!not base64"},
+        {"SS": []},
+        {"NS": ["NaN"]},
+        {"S": "a", "N": "1"},
+    ],
+    ids=[
+        "number-not-text",
+        "null-string",
+        "text-bool",
+        "false-null",
+        "bad-base64",
+        "empty-set",
+        "nan-set",
+        "two-types",
+    ],
+)
+def test_a_value_its_type_cannot_hold_is_rejected_not_coerced(
+    write_log: WriteLog, log_lines: LogLines, value: dict[str, Any]
+) -> None:
+    # GIVEN a change whose new image holds a value its type cannot hold (Powertools'
+    # deserializer turned {"N": 5} into a number and {"S": null} into NULL, and audited it)
+    event = load_event("dynamodb_stream")
+    event["Records"][0]["dynamodb"]["NewImage"]["extra"] = value
+    # WHEN it is handled
+    # THEN it is rejected, naming the attribute, and nothing is audited
+    assert len(failed_ids(invoke(event))) == 1
+    assert write_log.count(AUDIT) == {}
+    (line,) = log_lines.with_message("rejected record")
+    assert line["field"] == "dynamodb.NewImage.extra"
+
+
+def test_binary_attributes_are_audited_as_binary(
+    write_log: WriteLog, read_item: ItemReader
+) -> None:
+    # GIVEN a change whose image holds a binary value and a binary set (base64 in the event)
+    event = load_event("dynamodb_stream")
+    image = event["Records"][0]["dynamodb"]["NewImage"]
+    image.update(avatar={"B": "AAEC"}, keys={"BS": ["AAEC", "/w=="]})
+    # WHEN it is audited
+    invoke(event)
+    # THEN the audit keeps their type and bytes, not the base64 text as a string
+    item = read_item(AUDIT, id=event["Records"][0]["eventID"])
+    assert item is not None
+    assert bytes(item["new_image"]["avatar"]) == b"\x00\x01\x02"
+    assert {bytes(member) for member in item["new_image"]["keys"]} == {b"\x00\x01\x02", b"\xff"}

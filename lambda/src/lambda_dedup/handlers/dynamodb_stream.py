@@ -8,7 +8,8 @@ redelivered change is audited once.
 
 * **Key:** the record's ``eventID``.
 * **Rejected:** a malformed record -- whatever the error parsing, validating or keying it
-  (an attribute value DynamoDB's types cannot hold, such as ``{"N": "abc"}``, included)
+  (an attribute value its type cannot hold, such as ``{"N": "abc"}``, ``{"N": 5}`` or
+  ``{"BOOL": "false"}``, included: see :func:`attribute_value`)
   -- and a change too large to audit (old and new images over DynamoDB's 400 KB item
   limit together). The other records of the batch are applied.
 * **Order:** the changes of one item (same ``Keys``) run in sequence order and stop at the
@@ -20,6 +21,9 @@ redelivered change is audited once.
 
 from __future__ import annotations
 
+import base64
+import binascii
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import EventType
@@ -49,14 +53,86 @@ def ordering_key(record: dict[str, Any]) -> str | None:
     return canonical_json(keys) if isinstance(keys, dict) and keys else None
 
 
-def _image(record: DynamoDBRecord, name: str, field: str) -> dict[str, Any]:
-    stream = record.dynamodb
-    assert stream is not None
+def _number(text: Any, field: str) -> Decimal:
+    if not isinstance(text, str):
+        raise InvalidEventError(f"{field} must be a number as text", field)
     try:
-        image: dict[str, Any] = getattr(stream, name)
-    except (TypeError, ValueError, KeyError, AttributeError) as error:
-        raise InvalidEventError(f"{field} is not a DynamoDB item: {error}", field) from error
-    return image
+        number = Decimal(text)
+    except InvalidOperation as error:
+        raise InvalidEventError(f"{field} is not a number: {text[:40]!r}", field) from error
+    if not number.is_finite():
+        raise InvalidEventError(f"{field} is not a finite number: {text[:40]!r}", field)
+    return number
+
+
+def _binary(text: Any, field: str) -> bytes:
+    if not isinstance(text, str):
+        raise InvalidEventError(f"{field} must be base64 text", field)
+    try:
+        return base64.b64decode(text, validate=True)
+    except (ValueError, binascii.Error) as error:
+        raise InvalidEventError(f"{field} is not base64", field) from error
+
+
+def _members(value: Any, field: str) -> list[Any]:
+    if not isinstance(value, list) or not value:
+        raise InvalidEventError(f"{field} must be a non-empty list", field)
+    return value
+
+
+def attribute_value(value: Any, field: str) -> Any:
+    """One attribute value of a stream image (``{"S": "ada"}``) as a plain Python value,
+    its type kept: ``Decimal`` for N, ``bytes`` for B (decoded from the event's base64),
+    sets for SS/NS/BS. A value its type cannot hold (``{"N": 5}``, ``{"S": null}``,
+    ``{"BOOL": "false"}``, ``{"NULL": false}``, B that is not base64, an empty set) raises
+    :class:`InvalidEventError` naming ``field``: Powertools' own deserializer would
+    silently store another value.
+
+    Examples:
+        >>> attribute_value({"L": [{"N": "1.5"}, {"B": "AAEC"}, {"NULL": True}]}, "v")
+        [Decimal('1.5'), b'\\x00\\x01\\x02', None]
+        >>> try:
+        ...     attribute_value({"M": {"on": {"BOOL": "false"}}}, "NewImage.flags")
+        ... except InvalidEventError as error:
+        ...     print(error.field)
+        NewImage.flags.on
+    """
+    if not isinstance(value, dict) or len(value) != 1:
+        raise InvalidEventError(f"{field} must be an attribute value with one type", field)
+    ((kind, content),) = value.items()
+    if kind == "S" and isinstance(content, str):
+        return content
+    if kind == "N":
+        return _number(content, field)
+    if kind == "B":
+        return _binary(content, field)
+    if kind == "BOOL" and isinstance(content, bool):
+        return content
+    if kind == "NULL" and content is True:
+        return None
+    if kind == "M" and isinstance(content, dict):
+        return {
+            str(name): attribute_value(child, f"{field}.{name}") for name, child in content.items()
+        }
+    if kind == "L" and isinstance(content, list):
+        return [attribute_value(child, f"{field}[{i}]") for i, child in enumerate(content)]
+    if kind == "SS" and all(isinstance(m, str) for m in _members(content, field)):
+        return set(content)
+    if kind == "NS":
+        return {_number(member, field) for member in _members(content, field)}
+    if kind == "BS":
+        return {_binary(member, field) for member in _members(content, field)}
+    raise InvalidEventError(f"{field} holds a {kind!r} value its type cannot hold", field)
+
+
+def _image(record: DynamoDBRecord, name: str, field: str) -> dict[str, Any]:
+    stream = record.raw_event.get("dynamodb")
+    image = stream.get(name) if isinstance(stream, dict) else None
+    if image is None:
+        return {}
+    if not isinstance(image, dict):
+        raise InvalidEventError(f"{field} is not a DynamoDB item", field)
+    return {str(key): attribute_value(value, f"{field}.{key}") for key, value in image.items()}
 
 
 def audit_item(record: DynamoDBRecord) -> dict[str, Any]:
@@ -71,7 +147,7 @@ def audit_item(record: DynamoDBRecord) -> dict[str, Any]:
         raise InvalidEventError("'dynamodb' must be an object", "dynamodb")
     if not isinstance(stream.get("SequenceNumber"), str):
         raise InvalidEventError("'dynamodb.SequenceNumber' must be a string", "SequenceNumber")
-    keys = _image(record, "keys", "dynamodb.Keys")
+    keys = _image(record, "Keys", "dynamodb.Keys")
     if not keys:
         raise InvalidEventError("'dynamodb.Keys' must name the changed item", "dynamodb.Keys")
     # arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>
@@ -92,8 +168,8 @@ def audit_item(record: DynamoDBRecord) -> dict[str, Any]:
             )
         item["changed_at"] = int(changed_at)
     for name, attribute, field in (
-        ("old_image", "old_image", "dynamodb.OldImage"),
-        ("new_image", "new_image", "dynamodb.NewImage"),
+        ("old_image", "OldImage", "dynamodb.OldImage"),
+        ("new_image", "NewImage", "dynamodb.NewImage"),
     ):
         image = _image(record, attribute, field)
         if image:
