@@ -443,3 +443,89 @@ def test_a_jwt_without_a_principal_claim_is_scoped_by_a_digest_of_its_claims() -
     assert scope.startswith("jwt:sha256:")
     assert "ada@example.com" not in scope
     assert scope != api.caller(_jwt_event({**claims, "email": "bob@example.com"}))
+
+
+def test_an_error_naming_a_lone_surrogate_can_be_sent(write_log: WriteLog) -> None:
+    # GIVEN a body with a key that is a lone surrogate, which DynamoDB cannot store
+    response = post('{"user_id": "u-1", "email": "a@example.com", "\\udc00": 1}')
+    # THEN the 400 names it in a body the runtime can send: UTF-8 text (the surrogate
+    # written as its JSON escape), else the client would get a 502 instead
+    assert response["statusCode"] == 400
+    response["body"].encode("utf-8")
+    assert error_of(response)["field"] == "\udc00"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"headers": False}, "headers"),
+        ({"headers": ["idempotency-key", "k"]}, "headers"),
+        ({"headers": {"idempotency-key": 7}}, "headers"),
+        ({"requestContext": None}, "requestContext.http.method"),
+        ({"rawPath": 7}, "rawPath"),
+    ],
+    ids=["headers-false", "headers-list", "header-number", "no-request-context", "raw-path"],
+)
+def test_a_request_the_resolver_cannot_read_is_a_json_400(
+    write_log: WriteLog, log_lines: LogLines, change: dict[str, Any], field: str
+) -> None:
+    # GIVEN a request whose headers, method or path have the wrong type
+    event = http_request("POST", "/profiles", profile(1), key="key-1")
+    event.update(change)
+    # WHEN it is handled / THEN it is a JSON 400 naming the field, never an unhandled
+    # error (which API Gateway answers with a bare 500)
+    response = call(event)
+    assert response["statusCode"] == 400, response
+    assert (error_of(response)["code"], error_of(response)["field"]) == ("invalid_request", field)
+    assert write_log.count(PROFILES) == {}
+    assert len(log_lines.with_message("rejected request")) == 1
+
+
+@pytest.mark.parametrize("body", [7, ["x"], {"user_id": "u-1"}], ids=["number", "list", "object"])
+def test_a_base64_flagged_body_that_is_not_text_is_400(write_log: WriteLog, body: Any) -> None:
+    # GIVEN a body flagged as base64 that is not even a string
+    event = http_request("POST", "/profiles", "x", key="key-1")
+    event.update(body=body, isBase64Encoded=True)
+    # WHEN it is handled / THEN it is a 400 naming the body, not a 500
+    response = call(event)
+    assert response["statusCode"] == 400, response
+    assert error_of(response)["field"] == "body"
+
+
+@pytest.mark.parametrize(
+    "authorizer",
+    [
+        {"jwt": {"claims": {"iss": "i", "sub": "u\ud800"}}},
+        {"jwt": {"claims": {"iss": "i", "scope": "\udfff"}}},
+        {"iam": {"userArn": "arn:aws:iam::123456789012:user/\ud800"}},
+        {"lambda": {"tenant": "\udc00"}},
+    ],
+    ids=["jwt-sub", "jwt-claims-only", "iam", "lambda"],
+)
+def test_a_caller_named_with_a_lone_surrogate_is_served(
+    write_log: WriteLog, authorizer: dict[str, Any]
+) -> None:
+    # GIVEN an authorizer whose principal (or claims) hold a lone surrogate
+    event = http_request("POST", "/profiles", profile(1), key="key-1")
+    event["requestContext"]["authorizer"] = authorizer
+    # WHEN the request is sent twice
+    first, again = call(event), call(event)
+    # THEN it is created once and replayed, as any caller's: never a 500
+    assert first["statusCode"] == 201, first
+    assert again["headers"][api.REPLAYED_HEADER] == "true"
+    assert write_log.count(PROFILES) == {("u-1",): 1}
+
+
+def test_callers_differing_by_a_lone_surrogate_never_share_a_scope(write_log: WriteLog) -> None:
+    # GIVEN two JWT subjects that differ only by a lone surrogate
+    def event(sub: str) -> dict[str, Any]:
+        request = http_request("POST", "/profiles", profile(1), key="key-1")
+        request["requestContext"]["authorizer"] = {"jwt": {"claims": {"iss": "i", "sub": sub}}}
+        return request
+
+    # WHEN both send the same key and body
+    first, second = call(event("u\ud800")), call(event("u\udc00"))
+    # THEN the second is its own request (409: the profile exists), never the first's replay
+    assert first["statusCode"] == 201
+    assert second["statusCode"] == 409
+    assert api.REPLAYED_HEADER not in second["headers"]

@@ -9,7 +9,9 @@ exhaustion, or as an API 503 "retry with the same key" that no retry could ever 
 from __future__ import annotations
 
 import base64
+import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,8 +30,9 @@ from support.logs import LogLines
 from support.push_events import http_request, instance_state_change, sns_event
 from unit.conftest import AUDIT, COUNTERS, PROFILES
 
-from lambda_dedup import InvalidEventError, UnstorableValueError, effects
+from lambda_dedup import InvalidEventError, InvalidKeyError, UnstorableValueError, effects
 from lambda_dedup.handlers import api, dynamodb_stream, eventbridge, inbox, kinesis, sns, sqs
+from lambda_dedup.local.functions import write_function_output_to
 from lambda_dedup.storable import check_item
 
 
@@ -232,3 +235,48 @@ def test_a_rejection_happens_before_the_first_write() -> None:
     assert caught.value.field == "n"
     with pytest.raises(UnstorableValueError):
         effects.increment("t", {"pk": "\ud800"}, "count")
+
+
+class StrictUtf8Output(io.StringIO):
+    """Standard output as the Lambda runtime has it: strict UTF-8, so that text without a
+    UTF-8 form (a lone surrogate) cannot be written, and ``logging`` drops the line."""
+
+    def write(self, text: str) -> int:
+        text.encode("utf-8")
+        return super().write(text)
+
+
+@pytest.fixture
+def strict_log_lines() -> Iterator[LogLines]:
+    stream = StrictUtf8Output()
+    previous = write_function_output_to(stream)
+    yield LogLines(stream)
+    write_function_output_to(previous)
+
+
+def test_a_rejection_naming_a_lone_surrogate_is_logged_on_lambdas_output(
+    write_log: WriteLog, strict_log_lines: LogLines
+) -> None:
+    # GIVEN a batch whose second message has a key that is a lone surrogate, and standard
+    # output that is strict UTF-8, as Lambda's is
+    event = sqs_batch([profile(1), _profile_text("u-2", '"\\udc00": 1')])
+    # WHEN it is handled
+    response = sqs.handler(event, FakeLambdaContext(function_name="dedup-sqs-profiles"))
+    # THEN the rejection is logged, naming the key (written as its JSON escape): the line
+    # that explains the failure is not lost
+    assert failed_ids(response) == [event["Records"][1]["messageId"]]
+    (line,) = strict_log_lines.with_message("rejected record")
+    assert line["field"] == "\udc00"
+
+
+def test_a_rejected_command_whose_id_is_a_lone_surrogate_is_logged_on_lambdas_output(
+    domain_env: str, strict_log_lines: LogLines
+) -> None:
+    # GIVEN a command whose id is a lone surrogate (no usable key), and strict UTF-8 output
+    command = {"id": "cmd-\ud800", "type": "t"}
+    # WHEN it is invoked / THEN it is rejected, with its one "rejected event" line written
+    with pytest.raises(InvalidKeyError):
+        inbox.handler(command, FakeLambdaContext(function_name="dedup-inbox"))
+    (line,) = strict_log_lines.with_message("rejected event")
+    assert line["command_id"] == "cmd-\ud800"
+    assert strict_log_lines.with_message("event failed") == []

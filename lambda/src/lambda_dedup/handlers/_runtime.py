@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
+import re
 from typing import Any
 
 import boto3
@@ -16,7 +18,26 @@ from lambda_dedup.store.dynamodb import DEFAULT_BOTO_CONFIG, DynamoDBStore
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "lambda-dedup")
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "LambdaDedup")
 
-logger = Logger(service=SERVICE)
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def escape_lone_surrogates(json_text: str) -> str:
+    """JSON text with each lone surrogate written as its ``\\uXXXX`` escape: the same JSON
+    value, but text that has a UTF-8 form. Lambda writes standard output and sends a
+    function's response as strict UTF-8, where a lone surrogate (from an attacker's key,
+    say) makes the whole log line, or the whole response, fail."""
+    return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", json_text)
+
+
+def log_json(line: dict[str, Any]) -> str:
+    """One log line as JSON: Powertools' own serialisation (compact, non-ASCII text as it
+    is), with lone surrogates escaped (see :func:`escape_lone_surrogates`), so that no line
+    is lost."""
+    text = json.dumps(line, default=str, separators=(",", ":"), ensure_ascii=False)
+    return escape_lone_surrogates(text)
+
+
+logger = Logger(service=SERVICE, json_serializer=log_json)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 
 

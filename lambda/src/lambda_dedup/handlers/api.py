@@ -52,7 +52,13 @@ from lambda_dedup.exceptions import (
     LeaseLostError,
     PayloadMismatchError,
 )
-from lambda_dedup.handlers._runtime import deduplicator, logger, metrics, store
+from lambda_dedup.handlers._runtime import (
+    deduplicator,
+    escape_lone_surrogates,
+    logger,
+    metrics,
+    store,
+)
 from lambda_dedup.keys import canonical_json
 
 NAMESPACE = "api-profiles"
@@ -81,7 +87,9 @@ def error(
     detail = {"code": code, "message": message}
     if field is not None:
         detail["field"] = field
-    return Response(status, JSON, canonical_json({"error": detail}), headers=headers)
+    # The field may echo a client's key holding a lone surrogate: the body stays sendable.
+    body = escape_lone_surrogates(canonical_json({"error": detail}))
+    return Response(status, JSON, body, headers=headers)
 
 
 JWT_PRINCIPAL_CLAIMS = ("sub", "client_id", "azp")
@@ -110,7 +118,8 @@ def caller(event: dict[str, Any]) -> str:
                 return f"jwt:{canonical_json([issuer, name, str(claims[name])])}"
         # No claim names the principal: a stable digest of them all (never the claims
         # themselves, which may be personal data, in the record ids).
-        digest = hashlib.sha256(canonical_json(claims).encode("utf-8")).hexdigest()
+        text = canonical_json(claims).encode("utf-8", "surrogatepass")  # lone ones too
+        digest = hashlib.sha256(text).hexdigest()
         return f"jwt:sha256:{digest}"
     if not isinstance(authorizer, dict):
         return f"authorizer:{canonical_json(str(authorizer))}"
@@ -187,6 +196,8 @@ def post_profile() -> Response[str]:
         return error(
             400, "idempotency_key_missing", f"POST needs an {KEY_HEADER} header", field=KEY_HEADER
         )
+    if not isinstance(event.body, str | None):
+        raise InvalidEventError("the request body must be text", "body")
     try:
         body = event.decoded_body or ""
     except (ValueError, binascii.Error) as failure:  # base64 that is not UTF-8 text
@@ -195,7 +206,10 @@ def post_profile() -> Response[str]:
         ) from failure
     profile = parse_profile(parse_json(body, "the request body", "body"))
     dedup = deduplicator(NAMESPACE)
-    scoped = f"{quote(caller(event.raw_event), safe='')}/{quote(key, safe='')}"
+    # surrogatepass: an authorizer's claim may hold a lone surrogate; two callers still
+    # never share a scope (the key is ASCII, checked above).
+    scope = quote(caller(event.raw_event), safe="", errors="surrogatepass")
+    scoped = f"{scope}/{quote(key, safe='')}"
     request = dedup.record_id(scoped)
 
     def work(claim: Claim) -> dict[str, Any]:
@@ -284,10 +298,42 @@ def internal(failure: Exception) -> Response[str]:
     return error(500, "internal_error", "the request could not be completed")
 
 
+def envelope_error(event: Any) -> InvalidEventError | None:
+    """What the resolver reads before any route runs, and could not read: ``headers`` that
+    are not an object of strings, a ``requestContext.http.method`` or a ``rawPath`` that is
+    not a string. The resolver would raise, and API Gateway answer a bare 500."""
+    if not isinstance(event, dict):
+        return InvalidEventError("the event must be a JSON object")
+    headers = event.get("headers")
+    if headers is not None and not (
+        isinstance(headers, dict) and all(isinstance(value, str) for value in headers.values())
+    ):
+        return InvalidEventError("'headers' must be an object of strings", "headers")
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    if not isinstance(http, dict) or not isinstance(http.get("method"), str):
+        field = "requestContext.http.method"
+        return InvalidEventError(f"{field!r} must be a string", field)
+    if not isinstance(event.get("rawPath"), str):
+        return InvalidEventError("'rawPath' must be a string", "rawPath")
+    return None
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = app.resolve(event, context)
+    malformed = envelope_error(event)
+    if malformed is None:
+        response = app.resolve(event, context)
+    else:
+        refused = invalid_request(malformed)
+        response = {
+            "statusCode": refused.status_code,
+            "body": refused.body,
+            "isBase64Encoded": False,
+            "headers": dict(refused.headers),
+            "cookies": [],
+        }
     status = int(response["statusCode"])
     replayed = (response.get("headers") or {}).get(REPLAYED_HEADER) == "true"
     name = (
@@ -302,6 +348,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     logger.info(
         "request handled",
-        extra={"route": event.get("routeKey"), "status": status, "replayed": replayed},
+        extra={
+            "route": event.get("routeKey") if isinstance(event, dict) else None,
+            "status": status,
+            "replayed": replayed,
+        },
     )
     return response
