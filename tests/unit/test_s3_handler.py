@@ -345,3 +345,81 @@ def test_the_emulators_eventbridge_events_apply_each_version_once_in_order(
     ]
     assert write_log.count(PROFILES) == {("u-1",): 2}
     assert _profile_name(read_item) == "Second"
+
+
+@pytest.mark.parametrize(
+    "name", ["no such/bucket", "bücket", "b" * 256], ids=["slash", "non-ascii", "long"]
+)
+def test_an_event_naming_an_impossible_bucket_is_rejected(
+    bucket: Any, log_lines: LogLines, name: str
+) -> None:
+    # GIVEN a notification whose bucket name no bucket can have
+    event = upload(bucket, "incoming/u-1.json", profile(1))
+    event["Records"][0]["s3"]["bucket"]["name"] = name
+    # WHEN it is delivered / THEN it is rejected, naming the bucket, before any read: not
+    # an "event failed" that Lambda would retry to no avail
+    with pytest.raises(InvalidEventError):
+        invoke(event)
+    (line,) = log_lines.with_message("rejected event")
+    assert line["field"] == "s3.bucket.name"
+    assert log_lines.with_message("event failed") == []
+
+
+def test_an_event_of_a_deleted_bucket_is_superseded(
+    domain_env: str, write_log: WriteLog, log_lines: LogLines
+) -> None:
+    # GIVEN a notification of an object whose bucket has since been deleted
+    event = s3_event("deleted-bucket", "u-1.json", version_id="v1", sequencer="0055AED6DCD90281E5")
+    # WHEN it is delivered, and again
+    first, again = invoke(event), invoke(event)
+    # THEN its content is gone, as for a deleted object: nothing is applied, and it is
+    # done, not an "event failed" retried to the on-failure destination
+    assert first["records"][0]["superseded"] is True
+    assert again["records"][0]["duplicate"] is True
+    assert write_log.count(PROFILES) == {}
+    assert log_lines.with_message("event failed") == []
+
+
+@pytest.mark.parametrize("raw_key", ["%FF%FE.json", "incoming/a%zz.json", "100%.json"])
+def test_a_key_that_is_not_url_encoded_utf8_is_rejected_not_guessed(
+    bucket: Any, write_log: WriteLog, log_lines: LogLines, raw_key: str
+) -> None:
+    # GIVEN a notification whose key does not decode (S3 would have sent %25 for a '%'),
+    # and an object under the key a lenient decoder would guess ("\ufffd\ufffd.json")
+    bucket.put_object(Bucket=BUCKET, Key="\ufffd\ufffd.json", Body=json.dumps(profile(1)))
+    event = upload(bucket, "incoming/u-1.json", profile(2))
+    event["Records"][0]["s3"]["object"]["key"] = raw_key
+    # WHEN it is delivered / THEN it is rejected, naming the key, and nothing is written
+    with pytest.raises(InvalidEventError):
+        invoke(event)
+    assert log_lines.with_message("rejected event")[0]["field"] == "s3.object.key"
+    assert write_log.count(PROFILES) == {}
+
+
+@pytest.mark.parametrize("name", [None, 5, ""], ids=["missing", "number", "empty"])
+def test_a_record_without_an_event_type_is_rejected_not_ignored(
+    bucket: Any, log_lines: LogLines, name: Any
+) -> None:
+    # GIVEN a notification whose eventName is missing or not a string, and an EventBridge
+    # event without its detail-type
+    event = upload(bucket, "incoming/u-1.json", profile(1))
+    record = event["Records"][0]
+    obj = record["s3"]["object"]
+    bridged = s3_eventbridge_event(
+        BUCKET,
+        "incoming/u-1.json",
+        version_id=obj["versionId"],
+        etag=obj["eTag"],
+        sequencer=obj["sequencer"],
+    )
+    if name is None:
+        del record["eventName"], bridged["detail-type"]
+    else:
+        record["eventName"] = bridged["detail-type"] = name
+    # WHEN each is delivered / THEN it is rejected (so it reaches the failure destination),
+    # never acknowledged as an event of another type
+    for delivered, field in ((event, "eventName"), (bridged, "detail-type")):
+        with pytest.raises(InvalidEventError):
+            invoke(delivered)
+        assert log_lines.with_message("rejected event")[-1]["field"] == field
+    assert log_lines.with_message("event ignored") == []

@@ -31,6 +31,7 @@ EventBridge (``"source": "aws.s3"``, ``"detail-type": "Object Created"``), as
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from dataclasses import dataclass
@@ -57,8 +58,14 @@ EVENTBRIDGE_CREATED = "Object Created"
 SEQUENCER = re.compile(r"^[0-9A-Fa-f]{1,64}$")
 SEQUENCER_WIDTH = 64
 """Sequencers are left-padded with zeros to this width, so that text order is S3's order."""
-GONE = frozenset({"PreconditionFailed", "NoSuchKey", "NoSuchVersion", "404", "412"})
-"""The read's error codes that say the event's content no longer exists."""
+GONE = frozenset({"PreconditionFailed", "NoSuchKey", "NoSuchVersion", "NoSuchBucket", "404", "412"})
+"""The read's error codes that say the event's content no longer exists (its bucket
+deleted, too)."""
+MALFORMED_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+"""A ``%`` in a notification's key that starts no escape: S3 would have sent ``%25``."""
+BUCKET_NAME = re.compile(r"^[a-zA-Z0-9.\-_]{1,255}$")
+"""A bucket name S3 can have (legacy names included), as botocore checks it before any
+request: the name of an event that does not match it is malformed, not a failed read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +105,8 @@ def _object_event(
     bucket: Any, key: Any, version: Any, etag: Any, sequencer: Any, size: Any, prefix: str
 ) -> ObjectEvent:
     bucket, key = _text(bucket, f"{prefix}.bucket.name"), _text(key, f"{prefix}.object.key")
+    if not BUCKET_NAME.fullmatch(bucket):
+        raise InvalidEventError(f"{bucket!r} is not a bucket name", f"{prefix}.bucket.name")
     if version in (None, "", "null"):  # "null": written while versioning was off
         version = None
     elif not isinstance(version, str):
@@ -117,6 +126,22 @@ def _object_event(
     return ObjectEvent(bucket, key, version, etag, sequencer, size)
 
 
+def notification_key(raw_key: Any) -> str:
+    """The object key of a notification, which S3 URL-encodes (spaces as ``+``), decoded
+    strictly: a ``%`` that starts no escape, or escapes that are not UTF-8, make the event
+    malformed, never a guessed key (``unquote_plus`` alone would read ``%FF`` as U+FFFD).
+    """
+    raw = _text(raw_key, "s3.object.key")
+    try:
+        if MALFORMED_ESCAPE.search(raw):
+            raise ValueError("a '%' that starts no escape")
+        return unquote_plus(raw, errors="strict")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidEventError(
+            f"'s3.object.key' is not a URL-encoded UTF-8 key: {error}", "s3.object.key"
+        ) from error
+
+
 def object_event(record: dict[str, Any]) -> ObjectEvent:
     """The object event of one notification record; InvalidEventError if malformed."""
     s3 = record.get("s3")
@@ -125,10 +150,9 @@ def object_event(record: dict[str, Any]) -> ObjectEvent:
     bucket, obj = s3.get("bucket"), s3.get("object")
     if not isinstance(bucket, dict) or not isinstance(obj, dict):
         raise InvalidEventError("'s3.bucket' and 's3.object' must be objects", "s3")
-    raw_key = _text(obj.get("key"), "s3.object.key")
     return _object_event(
         bucket.get("name"),
-        unquote_plus(raw_key),  # notification keys are URL-encoded, spaces as '+'
+        notification_key(obj.get("key")),
         obj.get("versionId"),
         obj.get("eTag"),
         obj.get("sequencer"),
@@ -238,17 +262,19 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     table = config.required(config.PROFILES_TABLE_ENV)
     positions = config.required(config.TABLE_NAME_ENV)
     if isinstance(event, dict) and event.get("source") == "aws.s3" and "detail" in event:
-        records: list[tuple[str, Any, dict[str, Any]]] = [
-            (str(event.get("detail-type", "")), eventbridge_object_event, event)
+        records: list[tuple[Any, str, Any, dict[str, Any]]] = [
+            (event.get("detail-type"), "detail-type", eventbridge_object_event, event)
         ]
     else:
         records = [
-            (str(record.get("eventName", "")), object_event, record)
+            (record.get("eventName"), "eventName", object_event, record)
             for record in event_records("s3", event)
         ]
     results: list[dict[str, Any]] = []
-    for name, parse_event, record in records:
-        if not (name.startswith(CREATED) or name == EVENTBRIDGE_CREATED):
+    for name, name_field, parse_event, record in records:
+        if not isinstance(name, str) or not name:  # no type to tell: malformed, not ignored
+            parse_event = functools.partial(_no_event_type, name_field)
+        elif not (name.startswith(CREATED) or name == EVENTBRIDGE_CREATED):
             logger.info("event ignored", extra={"source": "s3", "event_name": name})
             metrics.add_metric(name="EventsIgnored", unit=MetricUnit.Count, value=1)
             continue
@@ -270,6 +296,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             }
         )
     return {"records": results}
+
+
+def _no_event_type(field: str, _: Any) -> ObjectEvent:
+    raise InvalidEventError(f"{field!r} must be a non-empty string", field)
 
 
 def _describe(record: dict[str, Any]) -> dict[str, Any]:
