@@ -28,7 +28,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.exceptions import AlreadyInProgressError, InvalidEventError
-from lambda_dedup.handlers._batch import REJECTED
+from lambda_dedup.handlers._batch import REJECTED, parse_or_reject
 from lambda_dedup.handlers._runtime import logger, metrics
 
 R = TypeVar("R")
@@ -50,15 +50,7 @@ def apply_event(
     """
     extra = {"source": source, **describe}
     try:
-        try:
-            parsed = parse()
-        except REJECTED:
-            raise
-        except Exception as error:  # no retry parses it: a rejection, whatever the error
-            raise InvalidEventError(
-                f"the event cannot be parsed: {type(error).__name__}: {error}"
-            ) from error
-        outcome = apply(parsed)
+        outcome = apply(parse_or_reject(parse, "the event"))
     except REJECTED as error:
         field = getattr(error, "field", None)
         logger.error("rejected event", extra={**extra, "reason": str(error), "field": field})

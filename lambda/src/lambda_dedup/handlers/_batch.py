@@ -55,6 +55,20 @@ REJECTED = (InvalidEventError, InvalidKeyError, PayloadMismatchError)
 
 Parsed = TypeVar("Parsed")
 
+
+def parse_or_reject(parse: Callable[[], Parsed], what: str) -> Parsed:
+    """``parse()``, with any error it raises made a rejection of ``what`` ("the record",
+    "the event"): parsing calls no service, so no retry can fix it."""
+    try:
+        return parse()
+    except REJECTED:
+        raise
+    except Exception as error:
+        raise InvalidEventError(
+            f"{what} cannot be parsed: {type(error).__name__}: {error}"
+        ) from error
+
+
 METRICS = (
     "RecordsApplied",
     "DuplicatesSuppressed",
@@ -105,19 +119,9 @@ def run_batch(
     def describe(data: Any) -> dict[str, Any]:
         return identify(data.raw_event)
 
-    def parsed(record: Any) -> Parsed:
-        try:
-            return parse(record)
-        except REJECTED:
-            raise
-        except Exception as error:  # no retry parses it: a rejection, whatever the error
-            raise InvalidEventError(
-                f"the record cannot be parsed: {type(error).__name__}: {error}"
-            ) from error
-
     def record_handler(record: Any) -> Outcome[Any]:
         try:
-            return apply(parsed(record))
+            return apply(parse_or_reject(lambda: parse(record), "the record"))
         except REJECTED as error:
             field = getattr(error, "field", None)
             logger.error(
