@@ -56,11 +56,12 @@ locals {
   event_types = [for e in var.events : trimsuffix(trimprefix(e, "s3:"), ":*")]
   # The key filter: EventBridge events carry the key as it is (not URL-encoded). Prefix and
   # suffix together are one wildcard pattern, whose '*' and '\' are escaped.
-  wildcard = { for k, v in { prefix = var.filter_prefix, suffix = var.filter_suffix } : k => replace(replace(coalesce(v, "-"), "\\", "\\\\"), "*", "\\*") }
+  # An empty filter is no filter, as in a notification.
+  key_filters = { for k, v in { prefix = var.filter_prefix, suffix = var.filter_suffix } : k => v if v != null && v != "" }
+  wildcard    = { for k, v in local.key_filters : k => replace(replace(v, "\\", "\\\\"), "*", "\\*") }
   key_filter = (
-    var.filter_prefix != null && var.filter_suffix != null ? [{ wildcard = "${local.wildcard.prefix}*${local.wildcard.suffix}" }] :
-    var.filter_prefix != null ? [{ prefix = var.filter_prefix }] :
-    var.filter_suffix != null ? [{ suffix = var.filter_suffix }] : null
+    length(local.key_filters) == 2 ? [{ wildcard = "${lookup(local.wildcard, "prefix", "")}*${lookup(local.wildcard, "suffix", "")}" }] :
+    length(local.key_filters) == 1 ? [local.key_filters] : null
   )
   event_pattern = jsonencode({
     source        = ["aws.s3"]
@@ -378,6 +379,10 @@ resource "aws_cloudwatch_event_rule" "this" {
     precondition {
       condition     = alltrue([for t in local.event_types : contains(keys(local.detail_types), t)])
       error_message = "With delivery = \"eventbridge\", every entry of events must be an S3 event type that S3 sends to EventBridge (ObjectCreated, ObjectRemoved, LifecycleExpiration, ObjectRestore, LifecycleTransition, IntelligentTiering, ObjectTagging, ObjectAcl:Put)."
+    }
+    precondition {
+      condition     = length(var.name) <= 64
+      error_message = "With delivery = \"eventbridge\", name must be at most 64 characters: it names the EventBridge rule."
     }
     precondition {
       condition     = try(split(":", local.destination_arn)[2] == "sqs", false)

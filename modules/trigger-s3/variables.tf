@@ -70,7 +70,7 @@ variable "noncurrent_version_expiration_days" {
 }
 
 variable "events" {
-  description = "S3 event types that invoke the function (1 or more, each starting with s3:); default [\"s3:ObjectCreated:*\"]; with delivery = \"eventbridge\" each selects its EventBridge detail-type (s3:ObjectCreated:Put selects every \"Object Created\"), and s3:ReducedRedundancyLostObject and s3:Replication:* are refused: S3 does not send them to EventBridge."
+  description = "S3 event types that invoke the function (1 or more, each starting with s3:); default [\"s3:ObjectCreated:*\"]; with delivery = \"eventbridge\" each selects its EventBridge detail-type (s3:ObjectCreated:Put selects every \"Object Created\", s3:ObjectRemoved:* lifecycle expirations too), and s3:ReducedRedundancyLostObject and s3:Replication:* are refused: S3 does not send them to EventBridge."
   type        = list(string)
   default     = ["s3:ObjectCreated:*"]
 
@@ -195,7 +195,7 @@ variable "tags" {
 }
 
 variable "on_failure_destination_kms_key_arn" {
-  description = "ARN of the customer managed KMS key that encrypts the given on-failure queue or topic, when create_on_failure_queue is false; the function's role gets kms:GenerateDataKey and kms:Decrypt on it (Lambda encrypts what it sends with the role's rights); null (default) for a destination with SQS- or AWS-managed encryption."
+  description = "ARN of the customer managed KMS key that encrypts the given on-failure queue or topic, when create_on_failure_queue is false; the function's role gets kms:GenerateDataKey and kms:Decrypt on it (Lambda encrypts what it sends with the role's rights; with delivery = \"eventbridge\" the key's own policy must also let events.amazonaws.com use it); null (default) for a destination with SQS- or AWS-managed encryption."
   type        = string
   default     = null
 

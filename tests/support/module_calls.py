@@ -532,6 +532,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
         "delivery": "eventbridge",
         "bucket_name": "eventbridge-imports-123456789012",
         "filter_prefix": "incoming/",
+        "filter_suffix": "",  # empty: no filter, as in a notification
     },
     "sns_existing": {
         **SNS_OK,
@@ -682,6 +683,10 @@ PLAN_FAILURE_CASES: dict[str, tuple[dict[str, Any], str]] = {
             "events": ["s3:ObjectCreated:*", "s3:Replication:OperationFailedReplication"],
         },
         'With delivery = "eventbridge", every entry of events must be an S3 event type',
+    ),
+    "s3_eventbridge_long_name": (
+        {**S3_OK, "name": "r" * 65, "delivery": "eventbridge"},
+        'With delivery = "eventbridge", name must be at most 64 characters',
     ),
     "sns_missing_topic": (
         {**SNS_OK, "create_topic": False},
