@@ -457,15 +457,10 @@ def send_s3_events_to_eventbridge_as_s3_does() -> None:
 
     from moto.s3 import notifications
 
+    from lambda_dedup.local.s3 import next_sequencer
+
     if getattr(notifications._send_event_bridge_message, "_as_s3", False):
         return
-    last = [0]
-    lock = threading.Lock()
-
-    def sequencer() -> str:
-        with lock:  # grows for every key, as S3's do for one key
-            last[0] = max(time.time_ns(), last[0] + 1)
-            return f"{last[0]:018X}"
 
     def send(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
         from moto.events.models import events_backends
@@ -476,7 +471,7 @@ def send_s3_events_to_eventbridge_as_s3_does() -> None:
             obj.update(size=key.size, etag=key.etag.replace('"', ""))
         if bucket.is_versioned and key.version_id not in (None, "null"):
             obj["version-id"] = key.version_id
-        obj["sequencer"] = sequencer()
+        obj["sequencer"] = next_sequencer()  # the runner's, for notifications, too
         detail: dict[str, Any] = {
             "version": "0",
             "bucket": {"name": bucket.name},
