@@ -13,7 +13,8 @@ from support.lambda_context import FakeLambdaContext
 from support.logs import LogLines
 from support.push_events import sns_event
 
-from lambda_dedup import AlreadyInProgressError, InvalidEventError, PayloadMismatchError, senders
+from lambda_dedup import AlreadyInProgressError, InvalidEventError, PayloadMismatchError
+from lambda_dedup.reference import senders
 from lambda_dedup.handlers import sns
 
 

@@ -4,23 +4,41 @@ Two modes over one table schema (partition key ``id``, TTL attribute ``expires_a
 
 * effect mode -- :meth:`Deduplicator.put_once` and :meth:`Deduplicator.transact_once` --
   when the effect is itself DynamoDB data: the effect's write deduplicates it;
-* claim mode -- :meth:`Deduplicator.run_once` -- for effects outside DynamoDB: a fenced,
-  leased claim, and the result stored for duplicates.
+* claim mode -- :meth:`Deduplicator.run_once`, or the :meth:`Deduplicator.once`
+  decorator -- for effects outside DynamoDB: a fenced, leased claim, and the result
+  stored for duplicates.
+
+A handler of one's own is built on one entry point per kind of source, each a function
+and a decorator, with the log lines and metrics of the reference handlers:
+
+* batches (SQS, Kinesis, DynamoDB Streams): :func:`process_batch`, :func:`batch_handler`
+  (:mod:`lambda_dedup.batch`);
+* asynchronous events (S3, SNS, EventBridge, direct invocation): :func:`process_event`,
+  :func:`event_handler` (:mod:`lambda_dedup.asynchronous`);
+* HTTP (API Gateway, function URLs): the ``Idempotency-Key`` middleware
+  :class:`lambda_dedup.http.IdempotencyKey` for Powertools' resolvers.
 
 Example::
 
-    from lambda_dedup import Deduplicator, DynamoDBStore, effects
+    from lambda_dedup import Deduplicator, batch_handler, effects
 
-    dedup = Deduplicator(DynamoDBStore("my-idempotency-table"), namespace="orders")
-    outcome = dedup.transact_once(
-        event_id, [effects.increment("counters", {"pk": user_id}, "orders")]
-    )
+    dedup = Deduplicator.from_env("orders")  # DEDUP_TABLE_NAME, set by modules/function
+
+    @batch_handler
+    def handler(record):  # an SQS message
+        order = json.loads(record.body)
+        return dedup.transact_once(
+            order["order_id"],
+            [effects.increment("counters", {"customer": order["customer"]}, "orders")],
+            payload=order,
+        )
 """
 
 from __future__ import annotations
 
-from lambda_dedup import domain, effects, senders, storable
-from lambda_dedup.batch import KeyedBatchProcessor
+from lambda_dedup import effects, storable
+from lambda_dedup.asynchronous import event_handler, handle_event, process_event
+from lambda_dedup.batch import KeyedBatchProcessor, batch_handler, process_batch
 from lambda_dedup.config import Settings
 from lambda_dedup.deduplicator import (
     DEFAULT_LEASE_SECONDS,
@@ -28,9 +46,11 @@ from lambda_dedup.deduplicator import (
     Claim,
     Clock,
     Deduplicator,
+    Once,
     Outcome,
 )
 from lambda_dedup.exceptions import (
+    REJECTED,
     AlreadyInProgressError,
     ConfigurationError,
     DedupError,
@@ -43,6 +63,7 @@ from lambda_dedup.exceptions import (
     ResultNotStorableError,
     UnstorableValueError,
     UnsupportedOperationError,
+    parse_or_reject,
 )
 from lambda_dedup.keys import canonical_json, fingerprint, record_id
 from lambda_dedup.records import DedupRecord, Status
@@ -55,6 +76,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_LEASE_SECONDS",
     "DEFAULT_TTL_SECONDS",
+    "REJECTED",
     "AlreadyInProgressError",
     "Claim",
     "Clock",
@@ -70,6 +92,7 @@ __all__ = [
     "InvalidKeyError",
     "KeyedBatchProcessor",
     "LeaseLostError",
+    "Once",
     "Outcome",
     "PayloadMismatchError",
     "PrecedingRecordFailedError",
@@ -79,11 +102,15 @@ __all__ = [
     "UnstorableValueError",
     "UnsupportedOperationError",
     "__version__",
+    "batch_handler",
     "canonical_json",
-    "domain",
     "effects",
+    "event_handler",
     "fingerprint",
+    "handle_event",
+    "parse_or_reject",
+    "process_batch",
+    "process_event",
     "record_id",
-    "senders",
     "storable",
 ]

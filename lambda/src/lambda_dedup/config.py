@@ -9,15 +9,19 @@ from dataclasses import dataclass
 from lambda_dedup.deduplicator import DEFAULT_LEASE_SECONDS, DEFAULT_TTL_SECONDS
 from lambda_dedup.exceptions import ConfigurationError
 
+# Deprecated aliases: the reference handlers' table variables live in
+# lambda_dedup.reference.tables, with the rest of the reference domain.
+from lambda_dedup.reference.tables import (  # noqa: F401
+    AUDIT_TABLE_ENV,
+    COUNTERS_TABLE_ENV,
+    INSTANCE_STATES_TABLE_ENV,
+    PROFILES_TABLE_ENV,
+)
+
 TABLE_NAME_ENV = "DEDUP_TABLE_NAME"
 TTL_SECONDS_ENV = "DEDUP_TTL_SECONDS"
 LEASE_SECONDS_ENV = "DEDUP_LEASE_SECONDS"
 
-# Where the reference effects are written (set by the root module for each handler).
-PROFILES_TABLE_ENV = "PROFILES_TABLE_NAME"
-COUNTERS_TABLE_ENV = "COUNTERS_TABLE_NAME"
-AUDIT_TABLE_ENV = "AUDIT_TABLE_NAME"
-INSTANCE_STATES_TABLE_ENV = "INSTANCE_STATES_TABLE_NAME"
 BATCH_WORKERS_ENV = "BATCH_MAX_WORKERS"
 
 

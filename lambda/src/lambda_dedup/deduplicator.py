@@ -12,6 +12,8 @@ that token, so that duplicates get the stored result.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 import logging
 import time
@@ -107,6 +109,52 @@ class Deduplicator:
         self.ttl_seconds = ttl_seconds
         self.lease_seconds = lease_seconds
         self._clock = clock
+
+    @classmethod
+    def from_env(
+        cls,
+        namespace: str,
+        *,
+        store: DedupStore | None = None,
+        environ: Mapping[str, str] | None = None,
+        clock: Clock = time.time,
+    ) -> Deduplicator:
+        """The deduplicator of ``namespace`` from the settings ``modules/function`` sets.
+
+        ``DEDUP_TABLE_NAME`` (required) names the table, ``DEDUP_TTL_SECONDS`` and
+        ``DEDUP_LEASE_SECONDS`` (optional) set ``ttl_seconds`` and ``lease_seconds``.
+        ``store`` replaces the :class:`DynamoDBStore` on that table (an
+        :class:`~lambda_dedup.store.memory.InMemoryStore` in a unit test); ``environ``
+        replaces ``os.environ``. A missing or malformed setting raises
+        :class:`~lambda_dedup.exceptions.ConfigurationError`.
+
+        Examples:
+            At module level, so that the client is created once per container::
+
+                from lambda_dedup import Deduplicator
+
+                dedup = Deduplicator.from_env("orders")
+
+            In a unit test, on the in-memory store::
+
+                >>> from lambda_dedup import InMemoryStore
+                >>> env = {"DEDUP_TABLE_NAME": "dedup", "DEDUP_TTL_SECONDS": "3600"}
+                >>> Deduplicator.from_env("orders", store=InMemoryStore(), environ=env).ttl_seconds
+                3600
+        """
+        from lambda_dedup.config import Settings  # config imports this module's defaults
+        from lambda_dedup.store.dynamodb import DynamoDBStore
+
+        settings = Settings.from_env(environ)
+        if store is None:
+            store = DynamoDBStore(settings.table_name)
+        return cls(
+            store,
+            namespace,
+            ttl_seconds=settings.ttl_seconds,
+            lease_seconds=settings.lease_seconds,
+            clock=clock,
+        )
 
     def record_id(self, key: str) -> str:
         """The store id of ``key`` in this deduplicator's namespace."""
@@ -238,6 +286,43 @@ class Deduplicator:
             raise LeaseLostError(rid, claim.token)
         return Outcome(rid, cast("R", _load(stored)), duplicate=False)
 
+    def once(
+        self,
+        key: Callable[..., str],
+        *,
+        payload: Callable[..., Any] | None = None,
+        lease_ms: Callable[..., int | None] | None = None,
+    ) -> Callable[[Callable[..., R]], Once[R]]:
+        """Claim mode as a decorator: the function runs at most once per key.
+
+        ``key`` computes the idempotency key from the function's arguments, and
+        ``payload`` the payload whose fingerprint a reuse of the key must match (by
+        default the arguments themselves, bound to their parameter names). A parameter
+        named ``claim`` receives the :class:`Claim`, whose ``token`` fences the work
+        downstream. A call returns the function's result, or the stored result of the
+        first call for a duplicate (their JSON round trip); it raises as
+        :meth:`run_once` does. ``function.outcome(...)`` returns the whole
+        :class:`Outcome` instead, which tells a duplicate apart (for
+        :func:`~lambda_dedup.asynchronous.process_event`). ``lease_ms`` computes the
+        lease from the arguments (for example the context's remaining time).
+
+        Examples:
+            >>> from lambda_dedup import InMemoryStore
+            >>> dedup = Deduplicator(InMemoryStore(), "receipts")
+            >>> @dedup.once(key=lambda order: order["id"])
+            ... def send_receipt(order, claim):
+            ...     return {"sent_to": order["email"], "token": len(claim.token)}
+            >>> send_receipt({"id": "o-1", "email": "a@example.com"})
+            {'sent_to': 'a@example.com', 'token': 32}
+            >>> send_receipt.outcome({"id": "o-1", "email": "a@example.com"}).duplicate
+            True
+        """
+
+        def decorate(function: Callable[..., R]) -> Once[R]:
+            return Once(self, function, key, payload, lease_ms)
+
+        return decorate
+
     def _release(self, claim: Claim) -> None:
         """Give the key back after a failure; never masks the failure itself."""
         try:
@@ -285,3 +370,47 @@ def _dump(rid: str, value: Any) -> str:
 
 def _load(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+class Once(Generic[R]):
+    """A function that :meth:`Deduplicator.once` made run at most once per key."""
+
+    def __init__(
+        self,
+        dedup: Deduplicator,
+        function: Callable[..., R],
+        key: Callable[..., str],
+        payload: Callable[..., Any] | None,
+        lease_ms: Callable[..., int | None] | None,
+    ) -> None:
+        self.dedup = dedup
+        self.function = function
+        self._key = key
+        self._payload = payload
+        self._lease_ms = lease_ms
+        signature = inspect.signature(function)
+        self._wants_claim = "claim" in signature.parameters
+        self._signature = signature
+        functools.update_wrapper(self, function)
+
+    def outcome(self, *args: Any, **kwargs: Any) -> Outcome[R]:
+        """Call the function once per key; return the :class:`Outcome`."""
+        if self._payload is not None:
+            payload = self._payload(*args, **kwargs)
+        else:
+            bound = self._signature.bind_partial(*args, **kwargs)
+            bound.apply_defaults()
+            payload = {k: v for k, v in bound.arguments.items() if k != "claim"}
+        lease = None if self._lease_ms is None else self._lease_ms(*args, **kwargs)
+
+        def work(claim: Claim) -> R:
+            if self._wants_claim:
+                return self.function(*args, **kwargs, claim=claim)
+            return self.function(*args, **kwargs)
+
+        return self.dedup.run_once(
+            self._key(*args, **kwargs), work, payload=payload, lease_ms=lease
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> R:
+        return self.outcome(*args, **kwargs).result

@@ -7,6 +7,11 @@ the event. Only the outcomes of a failed *condition* are translated into these c
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+Parsed = TypeVar("Parsed")
+
 
 class DedupError(Exception):
     """Base class of every error raised by this package."""
@@ -129,3 +134,32 @@ class PrecedingRecordFailedError(DedupError):
         )
         self.key = key
         self.failed_record = failed_record
+
+
+REJECTED: tuple[type[Exception], ...] = (InvalidEventError, InvalidKeyError, PayloadMismatchError)
+"""The failures that no retry can fix: a malformed event, an unusable key, a key reused
+with another payload. The toolkit logs them as rejections and sends them on to the DLQ or
+the on-failure destination (a batch record, an asynchronous event) or answers 4xx."""
+
+
+def parse_or_reject(parse: Callable[[], Parsed], what: str = "the event") -> Parsed:
+    """``parse()``, with any error it raises made a rejection of ``what``.
+
+    Parsing calls no service, so whatever goes wrong in it -- a ``KeyError``, a
+    ``RecursionError`` -- is a malformed event that no retry can fix: it becomes an
+    :class:`InvalidEventError` (errors in :data:`REJECTED` pass unchanged).
+
+    Examples:
+        >>> parse_or_reject(lambda: {"a": 1}["b"], "the record")
+        Traceback (most recent call last):
+        ...
+        lambda_dedup.exceptions.InvalidEventError: the record cannot be parsed: KeyError: 'b'
+    """
+    try:
+        return parse()
+    except REJECTED:
+        raise
+    except Exception as error:
+        raise InvalidEventError(
+            f"{what} cannot be parsed: {type(error).__name__}: {error}"
+        ) from error

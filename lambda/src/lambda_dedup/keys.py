@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -56,6 +57,8 @@ def _canonical(value: Any) -> Any:
         return sorted(value, key=canonical_json)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
+    if isinstance(value, Mapping):  # Powertools' event data classes, among others
+        return dict(value)
     dump = getattr(value, "model_dump", None)  # pydantic models
     if callable(dump):
         return dump(mode="json")

@@ -26,7 +26,6 @@ import binascii
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
@@ -34,11 +33,12 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambda_dedup import config, effects
+from lambda_dedup.batch import process_batch
 from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.exceptions import InvalidEventError
-from lambda_dedup.handlers._batch import run_batch
-from lambda_dedup.handlers._runtime import deduplicator, logger, metrics
 from lambda_dedup.keys import canonical_json, fingerprint
+from lambda_dedup.reference.tables import AUDIT_TABLE_ENV
+from lambda_dedup.runtime import deduplicator, logger, metrics
 from lambda_dedup.storable import check_item
 
 NAMESPACE = "dynamodb-audit"
@@ -184,7 +184,7 @@ def audit_item(record: DynamoDBRecord) -> dict[str, Any]:
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     dedup = deduplicator(NAMESPACE)
-    table = config.required(config.AUDIT_TABLE_ENV)
+    table = config.required(AUDIT_TABLE_ENV)
 
     def parse(record: DynamoDBRecord) -> tuple[str, list[effects.TransactItem], Any]:
         item = audit_item(record)
@@ -198,13 +198,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
         key, writes, payload = parsed
         return dedup.transact_once(key, writes, payload=payload)
 
-    return run_batch(
-        event,
-        context,
-        parse,
-        apply,
-        source="dynamodb-stream",
-        event_type=EventType.DynamoDBStreams,
-        ordering_key=ordering_key,
-        stop_on_failure=True,
+    return process_batch(
+        event, context, apply, parse=parse, source="dynamodb-stream", ordering_key=ordering_key
     )

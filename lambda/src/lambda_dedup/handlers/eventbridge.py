@@ -23,10 +23,11 @@ from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambda_dedup import config, effects
+from lambda_dedup.asynchronous import handle_event
 from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.exceptions import InvalidEventError
-from lambda_dedup.handlers._async import apply_event
-from lambda_dedup.handlers._runtime import deduplicator, logger, metrics
+from lambda_dedup.reference.tables import INSTANCE_STATES_TABLE_ENV
+from lambda_dedup.runtime import deduplicator, logger, metrics
 
 NAMESPACE = "eventbridge-instance-states"
 INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8,17}$")
@@ -72,7 +73,7 @@ def state_change(event: EventBridgeEvent) -> dict[str, Any]:
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     dedup = deduplicator(NAMESPACE)
-    table = config.required(config.INSTANCE_STATES_TABLE_ENV)
+    table = config.required(INSTANCE_STATES_TABLE_ENV)
     data = EventBridgeEvent(event if isinstance(event, dict) else {})
 
     def parse() -> tuple[str, list[effects.TransactItem], dict[str, Any]]:
@@ -86,5 +87,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return dedup.transact_once(key, writes, payload=payload)
 
     describe = {"event_id": data.raw_event.get("id"), "detail_type": data.get("detail-type")}
-    outcome = apply_event("eventbridge", describe, parse, apply)
+    outcome = handle_event("eventbridge", parse, apply, describe=describe)
     return {"record_id": outcome.record_id, "duplicate": outcome.duplicate}

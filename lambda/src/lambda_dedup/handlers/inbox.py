@@ -16,7 +16,7 @@ DynamoDB could not store, :class:`~lambda_dedup.exceptions.UnstorableValueError`
 known id with other content :class:`~lambda_dedup.exceptions.PayloadMismatchError`, each
 after a ``rejected event`` log line and before any write, so that an asynchronous
 invocation ends in the function's DLQ. The log lines and metrics are those of every
-asynchronous handler (:mod:`lambda_dedup.handlers._async`).
+asynchronous handler (:mod:`lambda_dedup.asynchronous`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from lambda_dedup.asynchronous import handle_event
 from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.exceptions import InvalidEventError
-from lambda_dedup.handlers._async import apply_event
-from lambda_dedup.handlers._runtime import deduplicator, logger, metrics
+from lambda_dedup.runtime import deduplicator, logger, metrics
 from lambda_dedup.storable import check_item
 
 NAMESPACE = "inbox"
@@ -78,5 +78,5 @@ def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
 
     command = event if isinstance(event, dict) else {}
     describe = {"command_id": command.get("id"), "command_type": command.get("type")}
-    result: dict[str, Any] = apply_event("inbox", describe, parse, apply).result
+    result: dict[str, Any] = handle_event("inbox", parse, apply, describe=describe).result
     return result

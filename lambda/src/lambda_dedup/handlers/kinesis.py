@@ -1,6 +1,6 @@
 """Kinesis: activity events, counted once each, with a partial batch response.
 
-Each record's data is an activity event (:mod:`lambda_dedup.domain`). It adds 1 to the
+Each record's data is an activity event (:mod:`lambda_dedup.reference.domain`). It adds 1 to the
 counter of its ``(user_id, type)`` in the counters table (``COUNTERS_TABLE_NAME``), in
 effect mode: one ``TransactWriteItems`` holds the deduplication marker and the counter's
 ``ADD``, so a redelivered record never counts twice.
@@ -28,7 +28,6 @@ import binascii
 import json
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
     KinesisStreamRecord,
@@ -36,12 +35,13 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambda_dedup import config, effects
+from lambda_dedup.batch import process_batch
 from lambda_dedup.deduplicator import Outcome
-from lambda_dedup.domain import parse_activity, parse_json
 from lambda_dedup.exceptions import InvalidEventError
-from lambda_dedup.handlers._batch import run_batch
-from lambda_dedup.handlers._runtime import deduplicator, logger, metrics
 from lambda_dedup.keys import fingerprint
+from lambda_dedup.reference.domain import parse_activity, parse_json
+from lambda_dedup.reference.tables import COUNTERS_TABLE_ENV
+from lambda_dedup.runtime import deduplicator, logger, metrics
 
 NAMESPACE = "kinesis-activity"
 COUNTER = "count"
@@ -108,7 +108,7 @@ def parse_record(record: KinesisStreamRecord) -> tuple[str, dict[str, Any]]:
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     dedup = deduplicator(NAMESPACE)
-    table = config.required(config.COUNTERS_TABLE_ENV)
+    table = config.required(COUNTERS_TABLE_ENV)
 
     def parse(record: KinesisStreamRecord) -> tuple[str, list[effects.TransactItem], Any]:
         key, activity = parse_record(record)
@@ -128,13 +128,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
         event_id = record.get("eventID")
         return (groups.get(event_id) if isinstance(event_id, str) else None) or ordering_key(record)
 
-    return run_batch(
-        event,
-        context,
-        parse,
-        apply,
-        source="kinesis",
-        event_type=EventType.KinesisDataStreams,
-        ordering_key=group_of,
-        stop_on_failure=True,
+    return process_batch(
+        event, context, apply, parse=parse, source="kinesis", ordering_key=group_of
     )

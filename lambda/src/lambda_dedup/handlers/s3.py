@@ -1,7 +1,7 @@
 """S3: profile files uploaded to a bucket, each object event applied once and in order.
 
 Each ``ObjectCreated`` record names one uploaded object; its content is a profile
-(:mod:`lambda_dedup.domain`), which is read, validated and written to the profiles table
+(:mod:`lambda_dedup.reference.domain`), which is read, validated and written to the profiles table
 (``PROFILES_TABLE_NAME``) in effect mode: one ``TransactWriteItems`` holds the
 deduplication marker, the object's position and the ``Put`` of the profile. The handler
 takes S3's own notifications (``Records``) and the same events delivered through
@@ -23,7 +23,7 @@ EventBridge (``"source": "aws.s3"``, ``"detail-type": "Object Created"``), as
   (``412`` or ``404``), a redelivery of an event already applied is a duplicate, and any
   other event is superseded: the newer object has its own event.
 * **Failures:** a malformed event or file (not JSON, not a valid profile, larger than
-  :data:`~lambda_dedup.domain.MAX_PROFILE_BYTES`, or more than DynamoDB stores) raises
+  :data:`~lambda_dedup.reference.domain.MAX_PROFILE_BYTES`, or more than DynamoDB stores) raises
   after a ``rejected event`` log line naming the object and the field, so that the
   event goes through Lambda's retries to the on-failure destination. Nothing is dropped
   silently. Other event types (``ObjectRemoved``...) are logged and ignored.
@@ -43,12 +43,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from lambda_dedup import config, effects
+from lambda_dedup.asynchronous import event_records, handle_event
 from lambda_dedup.deduplicator import Deduplicator, Outcome
-from lambda_dedup.domain import MAX_PROFILE_BYTES, parse_json, parse_profile
 from lambda_dedup.exceptions import EffectConditionFailedError, InvalidEventError
-from lambda_dedup.handlers._async import apply_event, event_records
-from lambda_dedup.handlers._runtime import client, deduplicator, logger, metrics
 from lambda_dedup.keys import record_id
+from lambda_dedup.reference.domain import MAX_PROFILE_BYTES, parse_json, parse_profile
+from lambda_dedup.reference.tables import PROFILES_TABLE_ENV
+from lambda_dedup.runtime import client, deduplicator, logger, metrics
 
 NAMESPACE = "s3-profiles"
 POSITIONS = "s3-profiles:objects"
@@ -259,7 +260,7 @@ def apply_object(
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     dedup = deduplicator(NAMESPACE)
-    table = config.required(config.PROFILES_TABLE_ENV)
+    table = config.required(PROFILES_TABLE_ENV)
     positions = config.required(config.TABLE_NAME_ENV)
     if isinstance(event, dict) and event.get("source") == "aws.s3" and "detail" in event:
         records: list[tuple[Any, str, Any, dict[str, Any]]] = [
@@ -287,7 +288,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         def apply(found: ObjectEvent) -> Outcome[Any]:
             return apply_object(dedup, table, positions, found)
 
-        outcome = apply_event("s3", _describe(record), parse, apply)
+        outcome = handle_event("s3", parse, apply, describe=_describe(record))
         results.append(
             {
                 "record_id": outcome.record_id,

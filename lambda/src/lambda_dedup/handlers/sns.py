@@ -1,8 +1,8 @@
 """SNS: a welcome message per profile notification, sent once, in claim mode.
 
-Each notification's message is a profile (:mod:`lambda_dedup.domain`). The side effect is
+Each notification's message is a profile (:mod:`lambda_dedup.reference.domain`). The side effect is
 outside DynamoDB -- a welcome message handed to the pluggable sender
-(:mod:`lambda_dedup.senders`) -- so it runs in claim mode: the key is claimed with a lease
+(:mod:`lambda_dedup.reference.senders`) -- so it runs in claim mode: the key is claimed with a lease
 as long as the invocation's remaining time, the message is sent, and the result (the
 sender's message id) is stored for every duplicate.
 
@@ -20,14 +20,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from aws_lambda_powertools.utilities.data_classes.sns_event import SNSEventRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from lambda_dedup import senders
+from lambda_dedup.asynchronous import process_event
 from lambda_dedup.deduplicator import Claim, Outcome
-from lambda_dedup.domain import parse_json, parse_profile
 from lambda_dedup.exceptions import InvalidEventError
-from lambda_dedup.handlers._async import apply_event, event_records
-from lambda_dedup.handlers._runtime import deduplicator, logger, metrics
+from lambda_dedup.reference import senders
+from lambda_dedup.reference.domain import parse_json, parse_profile
+from lambda_dedup.runtime import deduplicator, logger, metrics
 
 NAMESPACE = "sns-welcome"
 KEY_ATTRIBUTE = "idempotency_key"
@@ -75,28 +76,24 @@ def welcome(profile: dict[str, Any]) -> senders.WelcomeMessage:
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]]:
     dedup = deduplicator(NAMESPACE)
-    results = []
-    for raw in event_records("sns", event):
 
-        def parse(raw: dict[str, Any] = raw) -> tuple[str, dict[str, Any]]:
-            key = idempotency_key(raw)
-            dedup.record_id(key)  # an unusable key is a rejection
-            return key, parse_profile(parse_json(raw["Sns"].get("Message"), "the message"))
+    def parse(record: SNSEventRecord) -> tuple[str, dict[str, Any]]:
+        raw = record.raw_event
+        key = idempotency_key(raw)
+        dedup.record_id(key)  # an unusable key is a rejection
+        return key, parse_profile(parse_json(raw["Sns"].get("Message"), "the message"))
 
-        def apply(parsed: tuple[str, dict[str, Any]]) -> Outcome[dict[str, Any]]:
-            key, profile = parsed
-            message = welcome(profile)
+    def apply(parsed: tuple[str, dict[str, Any]]) -> Outcome[dict[str, Any]]:
+        key, profile = parsed
+        message = welcome(profile)
 
-            def send(claim: Claim) -> dict[str, Any]:
-                message_id = senders.sender().send(message, idempotency_token=claim.token)
-                return {"message_id": message_id, "user_id": message.user_id}
+        def send(claim: Claim) -> dict[str, Any]:
+            message_id = senders.sender().send(message, idempotency_token=claim.token)
+            return {"message_id": message_id, "user_id": message.user_id}
 
-            return dedup.run_once(
-                key, send, payload=profile, lease_ms=context.get_remaining_time_in_millis()
-            )
+        return dedup.run_once(
+            key, send, payload=profile, lease_ms=context.get_remaining_time_in_millis()
+        )
 
-        sns = raw.get("Sns")
-        sns = sns if isinstance(sns, dict) else {}
-        describe = {"message_id": sns.get("MessageId"), "topic_arn": sns.get("TopicArn")}
-        results.append(apply_event("sns", describe, parse, apply).result)
+    results: list[dict[str, Any]] = process_event(event, context, apply, parse=parse, source="sns")
     return results

@@ -1,6 +1,6 @@
 """SQS: profile upserts, each applied once, with a partial batch response.
 
-Each message body is a profile (:mod:`lambda_dedup.domain`). The profile is written to the
+Each message body is a profile (:mod:`lambda_dedup.reference.domain`). The profile is written to the
 profiles table (``PROFILES_TABLE_NAME``) in effect mode: one ``TransactWriteItems`` holds
 the deduplication marker and the ``Put`` of the profile, so the write happens exactly once
 per key.
@@ -26,36 +26,24 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from aws_lambda_powertools.utilities.batch import EventType
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambda_dedup import config, effects
+from lambda_dedup.batch import is_fifo, process_batch
 from lambda_dedup.deduplicator import Outcome
-from lambda_dedup.domain import parse_json, parse_profile
 from lambda_dedup.exceptions import InvalidEventError
-from lambda_dedup.handlers._batch import run_batch
-from lambda_dedup.handlers._runtime import deduplicator, logger, metrics
 from lambda_dedup.keys import fingerprint
+from lambda_dedup.reference.domain import parse_json, parse_profile
+from lambda_dedup.reference.tables import PROFILES_TABLE_ENV
+from lambda_dedup.runtime import deduplicator, logger, metrics
+
+__all__ = ["handler", "is_fifo", "ordering_key", "parse_message"]
 
 NAMESPACE = "sqs-profiles"
 REQUEST_ID = "request_id"
 MAX_REQUEST_ID = 256
-
-
-def is_fifo(event: dict[str, Any]) -> bool:
-    """Whether the batch comes from a FIFO queue (its records carry a message group)."""
-    records = event.get("Records")
-    for record in records if isinstance(records, list) else []:
-        if not isinstance(record, dict):
-            continue  # reported on its own, never a reason to fail the batch
-        attributes = record.get("attributes")
-        if isinstance(attributes, dict) and attributes.get("MessageGroupId"):
-            return True
-        if str(record.get("eventSourceARN", "")).endswith(".fifo"):
-            return True
-    return False
 
 
 def ordering_key(record: dict[str, Any]) -> str | None:
@@ -117,7 +105,7 @@ def parse_message(record: SQSRecord) -> tuple[str, dict[str, Any]]:
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     dedup = deduplicator(NAMESPACE)
-    table = config.required(config.PROFILES_TABLE_ENV)
+    table = config.required(PROFILES_TABLE_ENV)
 
     def parse(record: SQSRecord) -> tuple[str, list[effects.TransactItem], dict[str, Any]]:
         key, profile = parse_message(record)
@@ -129,13 +117,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
         key, writes, profile = parsed
         return dedup.transact_once(key, writes, payload=profile)
 
-    return run_batch(
-        event,
-        context,
-        parse,
-        apply,
-        source="sqs",
-        event_type=EventType.SQS,
-        ordering_key=ordering_key,
-        stop_on_failure=is_fifo(event),
+    # Stops a FIFO queue's message group at its first failure; a standard queue goes on.
+    return process_batch(
+        event, context, apply, parse=parse, source="sqs", ordering_key=ordering_key
     )
