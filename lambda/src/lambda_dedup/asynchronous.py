@@ -280,7 +280,7 @@ class EventHandler(Protocol):
 
     event_function: Callable[[Any], Any]
 
-    def __call__(self, event: Any, context: LambdaContext) -> Any: ...
+    def __call__(self, event: Any, context: Any) -> Any: ...
 
 
 @overload

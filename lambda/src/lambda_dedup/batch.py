@@ -437,9 +437,7 @@ class BatchHandler(Protocol):
 
     record_handler: Callable[[Any], Any]
 
-    def __call__(
-        self, event: dict[str, Any], context: LambdaContext
-    ) -> PartialItemFailureResponse: ...
+    def __call__(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse: ...
 
 
 @overload

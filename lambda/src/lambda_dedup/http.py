@@ -543,7 +543,7 @@ def resolve(app: ApiGatewayResolver, event: Any, context: LambdaContext) -> dict
     return response
 
 
-def http_handler(app: ApiGatewayResolver) -> Callable[[Any, LambdaContext], dict[str, Any]]:
+def http_handler(app: ApiGatewayResolver) -> Callable[[Any, Any], dict[str, Any]]:
     """The Lambda handler of ``app``: :func:`resolve`, with the Lambda context in the log
     lines and the metrics flushed after each request.
 
