@@ -36,19 +36,8 @@ Example::
 
 from __future__ import annotations
 
-from lambda_dedup import effects, storable
-from lambda_dedup.asynchronous import event_handler, handle_event, process_event
-from lambda_dedup.batch import KeyedBatchProcessor, batch_handler, process_batch
-from lambda_dedup.config import Settings
-from lambda_dedup.deduplicator import (
-    DEFAULT_LEASE_SECONDS,
-    DEFAULT_TTL_SECONDS,
-    Claim,
-    Clock,
-    Deduplicator,
-    Once,
-    Outcome,
-)
+from typing import TYPE_CHECKING, Any
+
 from lambda_dedup.exceptions import (
     REJECTED,
     AlreadyInProgressError,
@@ -65,11 +54,74 @@ from lambda_dedup.exceptions import (
     UnsupportedOperationError,
     parse_or_reject,
 )
-from lambda_dedup.keys import canonical_json, fingerprint, record_id
-from lambda_dedup.records import DedupRecord, Status
-from lambda_dedup.store.base import DedupStore
-from lambda_dedup.store.dynamodb import DynamoDBStore
-from lambda_dedup.store.memory import InMemoryStore
+
+if TYPE_CHECKING:
+    from lambda_dedup import effects, storable
+    from lambda_dedup.asynchronous import event_handler, handle_event, process_event
+    from lambda_dedup.batch import KeyedBatchProcessor, batch_handler, process_batch
+    from lambda_dedup.config import Settings
+    from lambda_dedup.deduplicator import (
+        DEFAULT_LEASE_SECONDS,
+        DEFAULT_TTL_SECONDS,
+        Claim,
+        Clock,
+        Deduplicator,
+        Once,
+        Outcome,
+    )
+    from lambda_dedup.keys import canonical_json, fingerprint, record_id
+    from lambda_dedup.records import DedupRecord, Status
+    from lambda_dedup.store.base import DedupStore
+    from lambda_dedup.store.dynamodb import DynamoDBStore
+    from lambda_dedup.store.memory import InMemoryStore
+
+# Imported on first use (PEP 562), so that a handler's cold start pays only for what it
+# uses: Powertools' batch utility, say, is not imported by an HTTP handler.
+_LAZY = {
+    "effects": "lambda_dedup.effects",
+    "storable": "lambda_dedup.storable",
+    **dict.fromkeys(
+        ("event_handler", "handle_event", "process_event"), "lambda_dedup.asynchronous"
+    ),
+    **dict.fromkeys(
+        ("KeyedBatchProcessor", "batch_handler", "process_batch"), "lambda_dedup.batch"
+    ),
+    "Settings": "lambda_dedup.config",
+    **dict.fromkeys(
+        (
+            "DEFAULT_LEASE_SECONDS",
+            "DEFAULT_TTL_SECONDS",
+            "Claim",
+            "Clock",
+            "Deduplicator",
+            "Once",
+            "Outcome",
+        ),
+        "lambda_dedup.deduplicator",
+    ),
+    **dict.fromkeys(("canonical_json", "fingerprint", "record_id"), "lambda_dedup.keys"),
+    **dict.fromkeys(("DedupRecord", "Status"), "lambda_dedup.records"),
+    "DedupStore": "lambda_dedup.store.base",
+    "DynamoDBStore": "lambda_dedup.store.dynamodb",
+    "InMemoryStore": "lambda_dedup.store.memory",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lambda_dedup' has no attribute {name!r}")
+    import importlib
+
+    imported = importlib.import_module(module)
+    value = imported if module.endswith(f".{name}") else getattr(imported, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __version__ = "0.1.0"
 

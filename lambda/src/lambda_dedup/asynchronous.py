@@ -33,7 +33,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar, overload
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, S3Event, SNSEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambda_dedup.deduplicator import Outcome
@@ -248,6 +247,13 @@ def process_event(
             def handler(event, context):
                 return process_event(event, context, record_order)
     """
+    # Imported here: a handler pays for the data classes it uses, not for all of them.
+    from aws_lambda_powertools.utilities.data_classes.event_bridge_event import (
+        EventBridgeEvent,
+    )
+    from aws_lambda_powertools.utilities.data_classes.s3_event import S3Event
+    from aws_lambda_powertools.utilities.data_classes.sns_event import SNSEvent
+
     source = event_source(event) if source is None else source
     if source not in SOURCES:
         raise ValueError(f"source must be one of {SOURCES}, not {source!r}")

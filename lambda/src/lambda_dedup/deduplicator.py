@@ -13,7 +13,6 @@ that token, so that duplicates get the stored result.
 from __future__ import annotations
 
 import functools
-import inspect
 import json
 import logging
 import time
@@ -32,7 +31,6 @@ from lambda_dedup.exceptions import (
 from lambda_dedup.keys import fingerprint, record_id
 from lambda_dedup.records import DedupRecord, Status
 from lambda_dedup.store.base import DedupStore
-from lambda_dedup.store.dynamodb import DynamoDBStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -195,7 +193,7 @@ class Deduplicator:
         ``effects`` are low-level transaction items (see :mod:`lambda_dedup.effects` for
         builders), for example an ``ADD`` to a counter in another table.
         """
-        if not isinstance(self.store, DynamoDBStore):
+        if not self.store.supports_transactions:
             raise UnsupportedOperationError(
                 f"{type(self.store).__name__} does not support transactions"
             )
@@ -388,6 +386,8 @@ class Once(Generic[R]):
         self._key = key
         self._payload = payload
         self._lease_ms = lease_ms
+        import inspect  # only where the decorator is used: it costs milliseconds to import
+
         signature = inspect.signature(function)
         self._wants_claim = "claim" in signature.parameters
         self._signature = signature
