@@ -38,6 +38,10 @@ see ``behave_like_aws``):
   stands in for S3's HTTPS endpoint; moto ignores conditions and denied every object
   request (``serve_bucket_policies_as_over_tls``).
 
+* ``GetFunction``'s ``Code.Location`` serves the zip the function was deployed with, as
+  Lambda's presigned URL does; moto kept the zip but answered with a URL nothing served
+  (``serve_function_code``, applied once the server's address is known).
+
 And one change of role: moto keeps event source mappings, bucket notifications and
 topic subscriptions as configuration only, never tries to run a function in Docker, and
 serves a rule's other targets when one is a function
@@ -435,6 +439,77 @@ def _skip_function_targets(rule_class: Any) -> None:
     rule_class.send_to_targets = send_to_targets
 
 
+FUNCTION_CODE_PATH = "/_emulator/lambda-code/"
+"""Where the emulator serves each function's deployed zip (``serve_function_code``)."""
+_code_base_url: list[str] = []
+
+
+def serve_function_code(base_url: str) -> None:
+    """Answer ``GetFunction`` with a ``Code.Location`` that serves the deployed zip;
+    idempotent (a later call changes the URL's base).
+
+    Lambda's ``Code.Location`` is a presigned URL from which the zip that
+    ``CreateFunction`` or ``UpdateFunctionCode`` was given can be downloaded. moto keeps
+    that zip and its ``CodeSha256`` but answers with an S3 URL that nothing serves. The
+    emulator now serves ``<base_url>/_emulator/lambda-code/<account>/<region>/<name>/<the
+    code's SHA-256 in hex>`` (a 404 once the code changed, as an expired URL fails), and
+    answers with it. The local runner downloads each function's code from there.
+    """
+    from moto.awslambda.models import LambdaFunction
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    _code_base_url[:] = [base_url.rstrip("/")]
+    if getattr(LambdaFunction.get_code, "_served", False):
+        return
+    original_get_code = LambdaFunction.get_code
+    original_call = DomainDispatcherApplication.__call__
+
+    @functools.wraps(original_get_code)
+    def get_code(self: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = original_get_code(self)
+        if _code_base_url and self.code_bytes and "ImageUri" not in self.code:
+            path = f"{self.account_id}/{self.region}/{self.function_name}/{self.code_digest}"
+            location = f"{_code_base_url[0]}{FUNCTION_CODE_PATH}{path}"
+            answer["Code"] = {"RepositoryType": "S3", "Location": location}
+        return answer
+
+    @functools.wraps(original_call)
+    def call(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(FUNCTION_CODE_PATH):
+            return original_call(self, environ, start_response)
+        code = _function_code(path[len(FUNCTION_CODE_PATH) :])
+        if code is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"no such function code\n"]
+        start_response(
+            "200 OK", [("Content-Type", "application/zip"), ("Content-Length", str(len(code)))]
+        )
+        return [code]
+
+    get_code._served = True  # type: ignore[attr-defined]
+    LambdaFunction.get_code = get_code  # type: ignore[method-assign]
+    DomainDispatcherApplication.__call__ = call  # type: ignore[method-assign]
+
+
+def _function_code(path: str) -> bytes | None:
+    """The zip named by ``<account>/<region>/<name>/<sha256>``, if it is still the code."""
+    from moto.awslambda.models import lambda_backends
+
+    parts = path.split("/")
+    if len(parts) != 4:
+        return None
+    account, region, name, digest = parts
+    try:
+        function = lambda_backends[account][region].get_function(name)
+    except Exception:  # unknown account, region or function
+        return None
+    if function.code_digest != digest or not function.code_bytes:
+        return None
+    code: bytes = function.code_bytes
+    return code
+
+
 S3_EVENTBRIDGE_REASONS = {
     "ObjectCreated:Put": "PutObject",
     "ObjectCreated:Post": "POST Object",
@@ -547,6 +622,7 @@ def serve(host: str, port: int, announce: IO[str], *, exit_with_parent: bool = F
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     bound_host, bound_port = server.get_host_and_port()
+    serve_function_code(f"http://{bound_host}:{bound_port}")
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
