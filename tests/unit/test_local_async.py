@@ -9,9 +9,9 @@ from typing import Any
 
 import boto3
 from support.batches import profile
-from support.functions import deploy
+from support.functions import deploy, runner_environment
 from support.push_events import s3_event
-from unit.conftest import PROFILES
+from unit.conftest import PROFILES, TABLE
 
 from lambda_dedup.local import Invoker
 from lambda_dedup.local.asynchronous import AsyncInvoker
@@ -25,12 +25,12 @@ def async_function(
     handler: str, destination: str | None, *, retries: int = 2, **environment: str
 ) -> AsyncInvoker:
     client = boto3.client("lambda")
-    deploy(client, "async-consumer", handler, dict(environment))
+    deploy(client, "async-consumer", handler, {"DEDUP_TABLE_NAME": TABLE, **environment})
     config: dict[str, Any] = {"FunctionName": "async-consumer", "MaximumRetryAttempts": retries}
     if destination is not None:
         config["DestinationConfig"] = {"OnFailure": {"Destination": destination}}
     client.put_function_event_invoke_config(**config)
-    return AsyncInvoker(Invoker(client, {}), client, client_for)
+    return AsyncInvoker(Invoker(client, runner_environment()), client, client_for)
 
 
 def records_in(sqs: Any, url: str) -> list[dict[str, Any]]:
@@ -113,7 +113,7 @@ def test_an_event_older_than_the_maximum_age_is_recorded_untried(
 def test_without_a_config_lambdas_defaults_apply(domain_env: str) -> None:
     client = boto3.client("lambda")
     deploy(client, "plain", "support.local_handlers.fail", {})
-    invoker = AsyncInvoker(Invoker(client, {}), client, client_for)
+    invoker = AsyncInvoker(Invoker(client, runner_environment()), client, client_for)
     outcome = invoker.invoke("plain", "x")
     assert len(outcome.invocations) == 3  # two retries by default
     assert outcome.record is None  # and nowhere to send the failure

@@ -1,8 +1,10 @@
-"""The local invoker: deployed functions, read from the emulator, run in this process."""
+"""The local invoker: deployed functions, read from the emulator, each run from its zip in
+an execution environment of its own."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
@@ -10,11 +12,9 @@ import pytest
 from moto.awslambda.models import LambdaFunction
 from support.aws import ItemReader
 from support.events import load_event
-from support.functions import deploy
+from support.functions import deploy, runner_environment
 
 from lambda_dedup.local import Invoker
-
-ENDPOINT = "http://127.0.0.1:1"  # never contacted: moto in-process intercepts every call
 
 
 @pytest.fixture
@@ -23,19 +23,26 @@ def lambda_client(dynamodb: Any) -> Any:
     return boto3.client("lambda")
 
 
+@pytest.fixture
+def invoker(lambda_client: Any) -> Iterator[Invoker]:
+    """An invoker whose functions reach moto through the in-process server."""
+    with Invoker(lambda_client, runner_environment()) as invoker:
+        yield invoker
+
+
 def test_the_handler_runs_with_the_deployed_environment_and_a_lambda_context(
-    lambda_client: Any,
+    lambda_client: Any, invoker: Invoker
 ) -> None:
     # GIVEN a function deployed with its handler path and environment
     arn = deploy(lambda_client, "reporter", "support.local_handlers.report", {"GREETING": "hi"})
-    invoker = Invoker(lambda_client, {"AWS_ENDPOINT_URL": ENDPOINT})
+    endpoint = runner_environment()["AWS_ENDPOINT_URL"]
     # WHEN it is invoked
     invocation = invoker.invoke("reporter", {"n": 1})
     # THEN the handler ran with the deployed environment, the base one and a context
     assert not invocation.failed
     seen = invocation.response
     assert seen["event"] == {"n": 1}
-    assert (seen["greeting"], seen["endpoint"]) == ("hi", ENDPOINT)
+    assert (seen["greeting"], seen["endpoint"]) == ("hi", endpoint)
     assert (seen["function_name"], seen["invoked_function_arn"]) == ("reporter", arn)
     assert seen["aws_request_id"] == invocation.request_id
     assert 19_000 < seen["remaining_ms"] <= 20_000
@@ -44,27 +51,27 @@ def test_the_handler_runs_with_the_deployed_environment_and_a_lambda_context(
     assert "GREETING" not in os.environ
 
 
-def test_each_invocation_has_its_own_request_id(lambda_client: Any) -> None:
+def test_each_invocation_has_its_own_request_id(lambda_client: Any, invoker: Invoker) -> None:
     deploy(lambda_client, "reporter", "support.local_handlers.report", {})
-    invoker = Invoker(lambda_client, {})
     first, second = invoker.invoke("reporter", {}), invoker.invoke("reporter", {})
     assert first.request_id != second.request_id
 
 
 def test_a_raising_handler_is_a_failed_invocation_with_lambdas_error_payload(
-    lambda_client: Any,
+    lambda_client: Any, invoker: Invoker
 ) -> None:
     deploy(lambda_client, "failing", "support.local_handlers.fail", {})
-    invocation = Invoker(lambda_client, {}).invoke("failing", "x")
+    invocation = invoker.invoke("failing", "x")
     assert invocation.failed
     assert invocation.error is not None
     payload = invocation.error.payload()
     assert (payload["errorType"], payload["errorMessage"]) == ("ValueError", "cannot handle 'x'")
+    assert payload["requestId"] == invocation.request_id
     assert any("local_handlers.py" in line for line in payload["stackTrace"])
 
 
 def test_a_project_handler_writes_through_the_emulator(
-    lambda_client: Any, table: str, read_item: ItemReader
+    lambda_client: Any, invoker: Invoker, table: str, read_item: ItemReader
 ) -> None:
     # GIVEN the inbox function as the root module deploys it
     deploy(
@@ -74,7 +81,6 @@ def test_a_project_handler_writes_through_the_emulator(
         {"DEDUP_TABLE_NAME": table},
     )
     command = load_event("direct_invoke")
-    invoker = Invoker(lambda_client, {})
     # WHEN the same command is invoked twice
     first, again = invoker.invoke("dedup-inbox", command), invoker.invoke("dedup-inbox", command)
     # THEN the inbox holds it once and both invocations got the first receipt

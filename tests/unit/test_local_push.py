@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
-from support.functions import deploy
+from support.functions import deploy, runner_environment
 from support.plan import ACCOUNT
 
 from lambda_dedup.local import Invoker
@@ -57,7 +57,7 @@ def api(reporter: tuple[Any, str]) -> Any:
             Target=f"integrations/{integration}",
         )
     (found,) = HttpApi.all(gateway)
-    server = ApiServer(Invoker(client, {}), found, account=ACCOUNT)
+    server = ApiServer(Invoker(client, runner_environment()), found, account=ACCOUNT)
     yield server
     server.close()
 

@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 from support.batches import profile
-from support.functions import deploy
-from unit.conftest import PROFILES
+from support.functions import deploy, runner_environment
+from unit.conftest import PROFILES, TABLE
 
 from lambda_dedup.local import Invoker
 from lambda_dedup.local.sqs import SqsMapping, SqsPoller, failed_ids
@@ -37,7 +37,7 @@ def queues(domain_env: str) -> tuple[Any, str, str]:
 def poller_for(handler: str, sqs: Any, queue: str, environment: dict[str, str]) -> SqsPoller:
     """Deploy a function, map the queue to it in the emulator, and read the mapping back."""
     client = boto3.client("lambda")
-    deploy(client, "consumer", handler, environment)
+    deploy(client, "consumer", handler, {"DEDUP_TABLE_NAME": TABLE, **environment})
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])
     client.create_event_source_mapping(
         EventSourceArn=arn["Attributes"]["QueueArn"],
@@ -46,7 +46,9 @@ def poller_for(handler: str, sqs: Any, queue: str, environment: dict[str, str]) 
         FunctionResponseTypes=["ReportBatchItemFailures"],
     )
     (mapping,) = client.list_event_source_mappings(FunctionName="consumer")["EventSourceMappings"]
-    return SqsPoller(Invoker(client, {}), sqs, SqsMapping.from_api(mapping), region="us-east-1")
+    return SqsPoller(
+        Invoker(client, runner_environment()), sqs, SqsMapping.from_api(mapping), region="us-east-1"
+    )
 
 
 def depth(sqs: Any, queue: str) -> int:

@@ -9,8 +9,8 @@ from typing import Any
 import boto3
 import pytest
 from support.batches import activity
-from support.functions import deploy
-from unit.conftest import COUNTERS
+from support.functions import deploy, runner_environment
+from unit.conftest import COUNTERS, TABLE
 
 from lambda_dedup.local import Invoker
 from lambda_dedup.local.streams import ShardReader, StreamMapping, first_failure
@@ -23,7 +23,7 @@ def reader_for(
 ) -> ShardReader:
     """Deploy a function, map the stream to it in the emulator, and read the mapping back."""
     lambda_client = boto3.client("lambda")
-    deploy(lambda_client, "stream-consumer", handler, environment)
+    deploy(lambda_client, "stream-consumer", handler, {"DEDUP_TABLE_NAME": TABLE, **environment})
     lambda_client.create_event_source_mapping(
         EventSourceArn=source_arn,
         FunctionName="stream-consumer",
@@ -35,7 +35,7 @@ def reader_for(
         "EventSourceMappings"
     ]
     return ShardReader(
-        Invoker(lambda_client, {}),
+        Invoker(lambda_client, runner_environment()),
         client,
         StreamMapping.from_api(entry),
         boto3.client,

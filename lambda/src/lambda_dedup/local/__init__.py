@@ -3,8 +3,9 @@
 moto accepts the whole stack through ``terraform apply`` but runs no function code and
 delivers no event to a function. This package fills that gap without Docker: the
 :class:`~lambda_dedup.local.runner.Runner` (``python -m lambda_dedup.local``) reads the
-stack's wiring from the emulator's own APIs and invokes each function's handler in this
-process, with events shaped as Lambda delivers them and a Lambda-like context:
+stack's wiring from the emulator's own APIs and runs each function's deployed zip in an
+execution environment of its own (:mod:`.sandbox`: a process with the function's
+environment), with events shaped as Lambda delivers them and a Lambda-like context:
 
 * SQS: :mod:`.sqs` polls each mapped queue, with partial batch responses;
 * Kinesis and DynamoDB Streams: :mod:`.streams` reads each shard in order, with

@@ -18,7 +18,9 @@ every function            ``GetFunctionConfiguration`` (handler, environment, ti
 Then each :meth:`Runner.poll_once` gives every source one turn: a batch per SQS
 mapping, a batch per stream shard, and the new S3 objects, SNS messages and EventBridge
 events by asynchronous invocation. The API servers answer requests on their own threads.
-Function logs go to the emulator's CloudWatch Logs (:mod:`.logs`).
+Each function runs its deployed code in an execution environment of its own
+(:mod:`.functions`, :mod:`.sandbox`). Function logs go to the emulator's CloudWatch Logs
+(:mod:`.logs`).
 """
 
 from __future__ import annotations
@@ -99,6 +101,9 @@ class Runner:
         sqs_redelivery_delay_s: the visibility a failed SQS message gets back, in place
             of the queue's own timeout (``None``: the queue's).
         api_port: the first API's port (0: a free one; further APIs take free ones).
+        in_process: run the handlers in this process, from its own path, instead of
+            each function's deployed code in its own environment (for tests that patch
+            what the handlers use; see :class:`~lambda_dedup.local.functions.Invoker`).
     """
 
     clients: Clients
@@ -107,6 +112,7 @@ class Runner:
     retry_delay_s: float = 0.0
     sqs_redelivery_delay_s: int | None = None
     api_port: int = 0
+    in_process: bool = False
     invocations: Counter[str] = field(default_factory=Counter)
     """Invocations made, per trigger (``sqs``, ``kinesis``, ``dynamodb``, ``s3``...)."""
 
@@ -116,6 +122,7 @@ class Runner:
             self.clients("lambda"),
             self.base_environment,
             log_sink=CloudWatchLogs(self.clients("logs")),
+            in_process=self.in_process,
         )
         self.async_invoker = AsyncInvoker(
             self.invoker, self.clients("lambda"), self.clients, retry_delay_s=self.retry_delay_s
@@ -282,7 +289,8 @@ class Runner:
                 stop.wait(interval_s)
 
     def close(self) -> None:
-        """Stop the API servers and remove the runner's taps from the emulator."""
+        """Stop the API servers and the functions' environments, and remove the runner's
+        taps from the emulator."""
         for server in self.apis:
             server.close()
         for topic in self.topics:
@@ -290,3 +298,4 @@ class Runner:
         for rule in self.rules:
             rule.close()
         self.apis, self.topics, self.rules = [], [], []
+        self.invoker.close()
