@@ -43,8 +43,8 @@ test-pythons: $(VENV)/.installed ## Run the unit tests on each of PYTHONS too (d
 demo: $(VENV)/.installed ## Apply the whole stack to a local emulator and show it (KEEP=1 leaves it up).
 	$(PY) lambda/tools/demo.py $(if $(KEEP),--keep)
 
-package: $(VENV)/.installed ## Build the reproducible deployment zip build/lambda.zip.
-	$(PY) lambda/tools/package.py
+package: $(VENV)/.installed ## Build the reproducible zip build/lambda.zip (PACKAGE_ARGS="--without-sdk", "--source DIR"...).
+	$(PY) lambda/tools/package.py $(PACKAGE_ARGS)
 
 lock: $(VENV)/.installed ## Re-resolve lambda/requirements.lock from the package's dependencies.
 	$(PY) lambda/tools/lock.py
