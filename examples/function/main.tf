@@ -17,7 +17,7 @@ module "function" {
   handler                = "lambda_dedup.handlers.inbox.handler"
   package_file           = "${path.module}/../../build/lambda.zip"
   runtime                = "python3.13"
-  architecture           = "arm64"
+  architectures          = ["arm64"]
   memory_size            = 512
   timeout                = 10
   dedup_ttl_seconds      = 3 * 24 * 3600

@@ -25,6 +25,9 @@ locals {
 
   dead_letter_service = var.dead_letter_target_arn == null ? null : split(":", var.dead_letter_target_arn)[2]
 
+  # architectures wins; the deprecated architecture string is read only when it is not set.
+  architectures = coalesce(var.architectures, [coalesce(var.architecture, "x86_64")])
+
   environment = merge(var.environment_variables, {
     DEDUP_TABLE_NAME             = var.idempotency_table_name
     DEDUP_TTL_SECONDS            = tostring(var.dedup_ttl_seconds)
@@ -148,7 +151,8 @@ resource "aws_lambda_function" "this" {
   role                           = aws_iam_role.this[0].arn
   handler                        = var.handler
   runtime                        = var.runtime
-  architectures                  = [var.architecture]
+  architectures                  = local.architectures
+  layers                         = var.layers
   memory_size                    = var.memory_size
   timeout                        = var.timeout
   filename                       = var.package_file
@@ -178,4 +182,19 @@ resource "aws_lambda_function" "this" {
   # retention) before the first invocation creates it unmanaged, and so must the role's
   # permissions.
   depends_on = [aws_cloudwatch_log_group.this, aws_iam_role_policy.this]
+
+  lifecycle {
+    precondition {
+      condition     = var.architecture == null || var.architectures == null
+      error_message = "Set architectures or the deprecated architecture, not both: architectures = [\"${coalesce(var.architecture, "x86_64")}\"] replaces architecture = \"${coalesce(var.architecture, "x86_64")}\"."
+    }
+  }
+}
+
+# A caller that still sets the deprecated input gets a warning at plan, not an error.
+check "architecture_is_deprecated" {
+  assert {
+    condition     = var.architecture == null
+    error_message = "The input architecture is deprecated: write architectures = [\"${coalesce(var.architecture, "x86_64")}\"] instead."
+  }
 }

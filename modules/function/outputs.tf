@@ -37,3 +37,8 @@ output "log_group_arn" {
   description = "ARN of the function's log group, known at plan time; null when create is false."
   value       = try(local.log_group_arn, null)
 }
+
+output "architectures" {
+  description = "The function's instruction set as a one-element list, [\"x86_64\"] or [\"arm64\"], or null when create is false."
+  value       = try(aws_lambda_function.this[0].architectures, null)
+}

@@ -26,7 +26,7 @@ variable "description" {
 }
 
 variable "handler" {
-  description = "Python entry point in the shared package, as module.function, e.g. lambda_dedup.handlers.inbox.handler."
+  description = "Python entry point of the function's own code, as a dotted module path then the function's name, e.g. orders.handlers.place_order or lambda_dedup.handlers.inbox.handler (at least one dot)."
   type        = string
 
   validation {
@@ -51,14 +51,46 @@ variable "runtime" {
   }
 }
 
-variable "architecture" {
-  description = "Instruction set: x86_64 (default) or arm64; the package is pure Python and runs on both."
-  type        = string
-  default     = "x86_64"
+variable "architectures" {
+  description = "Instruction set as terraform-aws-lambda names it, a list of exactly one of x86_64 or arm64 (arm64 is about 20% cheaper per GB-second; see the README); null (default) means [\"x86_64\"], or the deprecated architecture input if that is set."
+  type        = list(string)
+  default     = null
 
   validation {
-    condition     = contains(["x86_64", "arm64"], var.architecture)
-    error_message = "architecture must be x86_64 or arm64."
+    condition     = var.architectures == null || try(length(var.architectures) == 1 && contains(["x86_64", "arm64"], var.architectures[0]), false)
+    error_message = "architectures must be null, [\"x86_64\"] or [\"arm64\"]: exactly one of x86_64 or arm64, as Lambda allows one instruction set per function."
+  }
+}
+
+variable "architecture" {
+  description = "Deprecated: use architectures; x86_64 or arm64 as a string, kept for existing callers, null (default) when architectures is used, and refused together with architectures."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.architecture == null || contains(["x86_64", "arm64"], coalesce(var.architecture, "x86_64"))
+    error_message = "architecture must be null, x86_64 or arm64 (it is deprecated: use architectures = [\"x86_64\"] or [\"arm64\"])."
+  }
+}
+
+variable "layers" {
+  description = "Lambda layer version ARNs for the function, in order, at most 5 (Lambda's limit), each arn:<partition>:lambda:<region>:<account>:layer:<name>:<version>; default none."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.layers) <= 5
+    error_message = "layers must hold at most 5 layer version ARNs: Lambda allows 5 layers per function."
+  }
+
+  validation {
+    condition     = alltrue([for arn in var.layers : can(regex("^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]{1,140}:[1-9][0-9]*$", arn)) && length(arn) <= 140])
+    error_message = "layers must be layer version ARNs (arn:<partition>:lambda:<region>:<account>:layer:<name>:<version>, at most 140 characters), e.g. arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:7."
+  }
+
+  validation {
+    condition     = length(distinct(var.layers)) == length(var.layers)
+    error_message = "layers must not name the same layer version twice."
   }
 }
 
@@ -85,7 +117,7 @@ variable "timeout" {
 }
 
 variable "package_file" {
-  description = "Path to the deployment zip built by `make package` (lambda/tools/package.py); its sha256 is the source_code_hash."
+  description = "Path to the function's deployment zip (a path ending in .zip), built by lambda/tools/package.py from the team's code (--source), lambda_dedup and their locked dependencies, or by `make package` for lambda_dedup's own handlers; its sha256 is the source_code_hash."
   type        = string
 
   validation {

@@ -735,3 +735,75 @@ def write_all(tree: Path) -> dict[str, Path]:
         PLAN_FAILURES: write_module_calls(tree.parent / PLAN_FAILURES, tree, failing),
         ROOT_TAGS: write_module_calls(tree.parent / ROOT_TAGS, tree, {"root": ROOT_TAGS_CALL}),
     }
+
+
+# modules/function's layers and architectures (tests/terraform/test_function_module.py).
+LAYER_ARNS = [
+    "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python313-arm64:7",
+    *(f"arn:aws:lambda:us-east-1:123456789012:layer:orders-shared-{i}:{i}" for i in range(1, 5)),
+]
+"""Five layer versions (Lambda's limit), in the order the function must list them."""
+FUNCTION_LAYER_CASES: dict[str, tuple[dict[str, Any], dict[str, Any], str]] = {
+    "function_six_layers": (
+        FUNCTION_OK,
+        {"layers": [*LAYER_ARNS, f"{LAYER_ARNS[1]}0"]},
+        "layers must hold at most 5 layer version ARNs",
+    ),
+    "function_layer_without_version": (
+        FUNCTION_OK,
+        {"layers": ["arn:aws:lambda:us-east-1:123456789012:layer:orders-shared"]},
+        "layers must be layer version ARNs",
+    ),
+    "function_unknown_architecture": (
+        FUNCTION_OK,
+        {"architectures": ["aarch64"]},
+        'architectures must be null, ["x86_64"] or ["arm64"]',
+    ),
+    "function_two_architectures": (
+        FUNCTION_OK,
+        {"architectures": ["x86_64", "arm64"]},
+        'architectures must be null, ["x86_64"] or ["arm64"]',
+    ),
+    "function_unknown_deprecated_architecture": (
+        FUNCTION_OK,
+        {"architecture": "arm"},
+        "architecture must be null, x86_64 or arm64",
+    ),
+}
+CASES.update(FUNCTION_LAYER_CASES)
+OPTIONS.update(
+    {
+        "function_arm64_layers": {
+            **FUNCTION_OK,
+            "function_name": "options-arm64",
+            "handler": "orders.handlers.place_order",
+            "architectures": ["arm64"],
+            "layers": LAYER_ARNS,
+        },
+        "function_deprecated_architecture": {
+            **FUNCTION_OK,
+            "function_name": "options-legacy-architecture",
+            "architecture": "arm64",
+        },
+    }
+)
+OPTION_OUTPUTS.update(
+    {
+        **_outputs("function_arm64_layers", "architectures"),
+        **_outputs("with_sns_dead_letter", "architectures"),
+        **_outputs("disabled_function", "architectures"),
+    }
+)
+FUNCTION_BOTH_ARCHITECTURES = (
+    "Set architectures or the deprecated architecture, not both: "
+    'architectures = ["arm64"] replaces architecture = "arm64"'
+)
+PLAN_FAILURE_CASES["function_both_architectures"] = (
+    {
+        **FUNCTION_OK,
+        "function_name": "both-architectures",
+        "architecture": "arm64",
+        "architectures": ["arm64"],
+    },
+    FUNCTION_BOTH_ARCHITECTURES,
+)
