@@ -13,6 +13,7 @@ from support.aws import FaultInjector, ItemReader, RequestCounter, create_keyed_
 from support.clock import FakeClock
 
 from lambda_dedup import (
+    DedupStore,
     Deduplicator,
     EffectConditionFailedError,
     InMemoryStore,
@@ -198,6 +199,10 @@ class TestTransactOnce:
         assert read_item(counters, pk="u1") == {"pk": "u1", "clicks": 2}
 
     def test_stores_without_transactions_refuse_clearly(self, clock: FakeClock) -> None:
-        dedup = Deduplicator(InMemoryStore(), "h", clock=clock)
+        class NoTransactions(InMemoryStore):
+            transact_if_absent = DedupStore.transact_if_absent
+
+        assert not NoTransactions().supports_transactions
+        dedup = Deduplicator(NoTransactions(), "h", clock=clock)
         with pytest.raises(UnsupportedOperationError):
             dedup.transact_once("k", add_one("u1"))

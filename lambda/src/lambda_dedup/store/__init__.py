@@ -1,4 +1,9 @@
-"""Stores for deduplication records: the abstract base and its implementations."""
+"""Stores for deduplication records: the abstract base and its implementations.
+
+:class:`DedupStore` declares the operations and the capabilities (``supports_transactions``);
+:class:`DynamoDBStore` is the production store, :class:`InMemoryStore` the one for unit
+tests, with the same semantics, transactions included.
+"""
 
 from __future__ import annotations
 
