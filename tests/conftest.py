@@ -65,14 +65,10 @@ def _moto_as_the_emulator_serves_it() -> None:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never reach a real account, and never send in-process moto requests elsewhere."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE"):
-        monkeypatch.delenv(name, raising=False)
-    for name, value in emulator_tool.client_environment("http://unused").items():
-        if name != "AWS_ENDPOINT_URL":
-            monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+def _isolated_aws_environment(aws_credentials: None) -> None:
+    """Never reach a real account, and never send in-process moto requests elsewhere: the
+    test kit's ``aws_credentials`` (fake credentials, no endpoint or profile), for every
+    test."""
 
 
 @pytest.fixture(scope="session")

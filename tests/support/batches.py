@@ -1,38 +1,20 @@
-"""Factories for batch events, built from the realistic records in tests/events/.
+"""The reference domain's payloads, and batch events of its sources.
 
-Each factory copies the one record of ``tests/events/<source>.json`` as many times as it
-is asked, and changes only what differs between records of a real batch: ids, sequence
-numbers and payloads. A payload that is a ``str`` or ``bytes`` is sent as it is (to make
-malformed records); anything else is JSON-encoded.
+The events are the test kit's (:mod:`lambda_dedup.testing.events`), with the names of the
+reference stack's queue, stream and table. A payload that is a ``str`` or ``bytes`` is
+sent as it is (to make malformed records); anything else is JSON-encoded.
 """
 
 from __future__ import annotations
 
-import base64
-import itertools
-import json
-import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.types import TypeSerializer
+from lambda_dedup.testing import events
 
-from support.events import load_event
-
-_sequence = itertools.count(49657362910298310393802245412307148532911018563719233538)
-_serializer = TypeSerializer()
-
-
-def _text(payload: Any) -> str:
-    if isinstance(payload, bytes):
-        return payload.decode("utf-8", errors="replace")
-    return payload if isinstance(payload, str) else json.dumps(payload)
-
-
-def _template(source: str) -> dict[str, Any]:
-    record: dict[str, Any] = load_event(source)["Records"][0]
-    return record
+QUEUE = "dedup-profile-updates"
+STREAM = "dedup-activity"
+PROFILES_TABLE = "dedup-profiles"
 
 
 def profile(user: int | str, **fields: Any) -> dict[str, Any]:
@@ -53,69 +35,20 @@ def sqs_batch(
     groups: Sequence[str] | None = None,
     attributes: Sequence[Mapping[str, str] | None] | None = None,
 ) -> dict[str, Any]:
-    """An SQS event with one message per body, each with a new ``messageId``.
-
-    ``groups`` makes it a FIFO batch (a message group per message); ``attributes`` adds
-    string message attributes per message.
-    """
-    records = []
-    for index, body in enumerate(bodies):
-        record = _template("sqs")
-        record["messageId"] = str(uuid.uuid4())
-        record["body"] = _text(body)
-        if groups is not None:
-            record["attributes"]["MessageGroupId"] = groups[index]
-            record["attributes"]["MessageDeduplicationId"] = uuid.uuid4().hex
-            record["attributes"]["SequenceNumber"] = str(next(_sequence))
-            record["eventSourceARN"] += ".fifo"
-        for name, value in ((attributes or [None] * len(bodies))[index] or {}).items():
-            record["messageAttributes"][name] = {
-                "stringValue": value,
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": "String",
-            }
-        records.append(record)
-    return {"Records": records}
+    """An SQS event of the profiles queue, one message per body (the kit's
+    :func:`~lambda_dedup.testing.events.sqs_event`); ``groups`` makes it a FIFO batch."""
+    return events.sqs_event(bodies, queue=QUEUE, groups=groups, attributes=attributes)
 
 
 def kinesis_batch(
     payloads: Sequence[Any], *, partition_keys: Sequence[str] | None = None
 ) -> dict[str, Any]:
-    """A Kinesis event, one record per payload, in increasing sequence numbers.
-
-    The partition key defaults to the payload's ``user_id`` (or ``"p"``).
-    """
-    records = []
-    for index, payload in enumerate(payloads):
-        record = _template("kinesis")
-        sequence = str(next(_sequence))
-        data = payload if isinstance(payload, bytes) else _text(payload).encode()
-        key = partition_keys[index] if partition_keys is not None else None
-        if key is None:
-            key = payload.get("user_id", "p") if isinstance(payload, dict) else "p"
-        record["kinesis"].update(
-            partitionKey=key, sequenceNumber=sequence, data=base64.b64encode(data).decode()
-        )
-        record["eventID"] = f"shardId-000000000000:{sequence}"
-        records.append(record)
-    return {"Records": records}
+    """A Kinesis event of the activity stream, one record per payload."""
+    return events.kinesis_event(payloads, stream=STREAM, partition_keys=partition_keys)
 
 
-@dataclass
-class Change:
-    """One change of a profiles-table item, as DynamoDB Streams reports it."""
-
-    keys: dict[str, Any]
-    old: dict[str, Any] | None = None
-    new: dict[str, Any] | None = None
-    event_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-
-    @property
-    def event_name(self) -> str:
-        if self.old is None:
-            return "INSERT"
-        return "REMOVE" if self.new is None else "MODIFY"
+Change = events.StreamChange
+"""One change of a profiles-table item, as DynamoDB Streams reports it."""
 
 
 def change(
@@ -137,31 +70,18 @@ def change(
 
 
 def dynamodb_stream_batch(changes: Sequence[Change | dict[str, Any]]) -> dict[str, Any]:
-    """A DynamoDB Streams event, one record per change, in increasing sequence numbers.
+    """A DynamoDB Streams event of the profiles table, one record per change.
 
     A ``dict`` replaces top-level fields of a record otherwise made from a valid change
     (to make malformed records), e.g. ``{"eventName": "UPSERT"}``.
     """
-    records = []
-    for item in changes:
-        overrides = item if isinstance(item, dict) else {}
+    valid = [change("malformed") if isinstance(item, dict) else item for item in changes]
+    event = events.dynamodb_stream_event(valid, table=PROFILES_TABLE)
+    for record, item in zip(event["Records"], changes, strict=True):
         if isinstance(item, dict):
-            item = change("malformed")
-        record = _template("dynamodb_stream")
-        stream = record["dynamodb"]
-        stream["Keys"] = {k: _serializer.serialize(v) for k, v in item.keys.items()}
-        stream["SequenceNumber"] = str(next(_sequence))
-        for name, image in (("OldImage", item.old), ("NewImage", item.new)):
-            stream.pop(name, None)
-            if image is not None:
-                stream[name] = {k: _serializer.serialize(v) for k, v in image.items()}
-        record["eventID"] = item.event_id
-        record["eventName"] = item.event_name
-        record.update(overrides)
-        records.append(record)
-    return {"Records": records}
+            record.update(item)
+    return event
 
 
-def failed_ids(response: Mapping[str, Any]) -> list[str]:
-    """The item identifiers of a partial batch response, in order."""
-    return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+failed_ids = events.failed_ids
+"""The item identifiers of a partial batch response, in order."""

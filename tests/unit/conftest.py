@@ -9,27 +9,19 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from botocore.retries.standard import ExponentialBackoff
-from moto import mock_aws
-from support.aws import (
-    FaultInjector,
-    ItemReader,
-    RequestCounter,
-    WriteLog,
-    create_dedup_table,
-    create_keyed_table,
-)
-from support.clock import FakeClock
 from support.logs import LogLines
 
 from lambda_dedup import Deduplicator, DynamoDBStore, InMemoryStore
 from lambda_dedup.handlers import _runtime
 from lambda_dedup.local.functions import write_function_output_to
-from lambda_dedup.store.dynamodb import DEFAULT_BOTO_CONFIG
+from lambda_dedup.testing.aws import FaultInjector, RequestCounter, WriteLog, create_keyed_table
+from lambda_dedup.testing.clock import FakeClock
+from lambda_dedup.testing.plugin import DEDUP_TABLE
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
-TABLE = "dedup-test"
+TABLE = DEDUP_TABLE
 PROFILES = "profiles-test"
 COUNTERS = "counters-test"
 AUDIT = "audit-test"
@@ -43,53 +35,34 @@ DOMAIN_TABLES = {
 """The reference domain's tables and their keys, as the root module creates them."""
 
 
-@pytest.fixture
-def dynamodb() -> Iterator[DynamoDBClient]:
-    """A DynamoDB client on moto in-process, configured as the package configures its own."""
-    with mock_aws():
-        yield boto3.client("dynamodb", config=DEFAULT_BOTO_CONFIG)
+# The test kit's fixtures (lambda_dedup.testing.plugin) under the names these tests use:
+# `dynamodb` (moto in-process, behaving like DynamoDB) and `read_item` are the kit's own.
 
 
 @pytest.fixture
-def table(dynamodb: DynamoDBClient) -> str:
-    return create_dedup_table(dynamodb, TABLE)
+def table(dedup_table: str) -> str:
+    return dedup_table
 
 
 @pytest.fixture
-def read_item(dynamodb: DynamoDBClient) -> ItemReader:
-    """``read_item(table, **key)``: the item, with plain Python values, read on a separate
-    client so that it never shows up in a :class:`RequestCounter`."""
-    resource = boto3.resource("dynamodb")
-
-    def read(table_name: str, **key: Any) -> dict[str, Any] | None:
-        item: dict[str, Any] | None = (
-            resource.Table(table_name).get_item(Key=key, ConsistentRead=True).get("Item")
-        )
-        return item
-
-    return read
+def requests(dynamodb_requests: RequestCounter) -> RequestCounter:
+    return dynamodb_requests
 
 
 @pytest.fixture
-def requests(dynamodb: DynamoDBClient) -> RequestCounter:
-    return RequestCounter(dynamodb)
-
-
-@pytest.fixture
-def faults(dynamodb: DynamoDBClient, monkeypatch: pytest.MonkeyPatch) -> FaultInjector:
+def faults(dynamodb_faults: FaultInjector) -> FaultInjector:
     """Injects DynamoDB errors; botocore's retry backoff is made instant."""
-    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
-    return FaultInjector(dynamodb)
+    return dynamodb_faults
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock(fake_clock: FakeClock) -> FakeClock:
+    return fake_clock
 
 
 @pytest.fixture
-def store(dynamodb: DynamoDBClient, table: str) -> DynamoDBStore:
-    return DynamoDBStore(table, client=dynamodb)
+def store(dedup_store: DynamoDBStore) -> DynamoDBStore:
+    return dedup_store
 
 
 @pytest.fixture
