@@ -49,7 +49,7 @@ package: $(VENV)/.installed ## Build the reproducible zip build/lambda.zip (PACK
 lock: $(VENV)/.installed ## Re-resolve lambda/requirements.lock from the package's dependencies.
 	$(PY) lambda/tools/lock.py
 
-bench: $(VENV)/.installed ## Benchmark per event and per SQS batch against Powertools (BENCH_ARGS=--only batches).
+bench: $(VENV)/.installed ## Benchmark against Powertools: per event, per batch, write units, cold import (BENCH_ARGS=--only wcu).
 	$(PY) lambda/tools/bench.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed ## ruff and mypy only.

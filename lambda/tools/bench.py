@@ -23,12 +23,70 @@ handles them) go through a delaying proxy on loopback (:mod:`latency_proxy`), wh
 * ours -- the SQS handler itself: ``KeyedBatchProcessor``, one ``TransactWriteItems`` per
   message (marker + profile), the messages of a batch at once; and the same handler with
   one thread (``BATCH_MAX_WORKERS=1``), to show what the concurrency alone is worth;
+* the toolkit, as a team uses it (``toolkit, 10 threads``): its own record function, which
+  applies the profile with ``Deduplicator.transact_once`` (marker + profile, one
+  ``TransactWriteItems`` per message), run over the batch by
+  ``lambda_dedup.batch.process_batch`` with its defaults (``@metrics.log_metrics`` on the
+  handler, as ``process_batch``'s documentation shows it), so that the public path can be
+  compared with the reference handler;
 * Powertools' ``BatchProcessor`` with ``idempotent_function`` on the record handler, which
   writes the profile with ``PutItem``: the baseline.
 
 It prints the wall time per batch, as a ratio against Powertools and in round trips.
+``--only toolkit`` runs this part with the toolkit, the reference handler (10 threads) and
+Powertools only.
 
-The targets are checked at the end; the exit status is 1 if one is missed.
+**Write units.** The DynamoDB write capacity units (WCU; on-demand tables bill the same
+count in write request units) billed per event, in every mode and for Powertools, for an
+event whose effect is an item of 0.5, 3 and 10 KB (as DynamoDB sizes items) and whose
+result is small:
+
+* ``put_once`` -- the effect is the marker item itself (the event's data as attributes);
+* ``transact_once`` -- the marker and a ``Put`` of the effect item in one transaction;
+* ``run_once`` -- a claim, the work (a ``PutItem`` of the effect item), the completion;
+* Powertools -- ``idempotent_function`` (payload validation on) around the same
+  ``PutItem``: its in-progress ``PutItem``, the effect, its completion ``UpdateItem``.
+
+The units are computed from the requests the code actually sends: a botocore hook
+(``before-parameter-build``) captures every write request of the measured client, and each
+item a request writes is sized as DynamoDB sizes it (attribute names plus values, UTF-8
+bytes, numbers approximately: :func:`lambda_dedup.storable.check_item`). A ``PutItem``'s
+item is in the request; an update carries only what it changes, so the item it leaves is
+read back from the emulator (by another, unmeasured client), as is the item before every
+write. The billing rules, from the DynamoDB developer guide:
+
+* a standard write costs 1 WCU per KB (1,024 bytes), rounded up, at least 1, of the larger
+  of the item before and after (``PutItem``: "the item size that matters is the larger of
+  the two"; ``UpdateItem``: "the larger of the 'before' and 'after' item sizes") --
+  https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
+  ("Capacity unit consumption for write operations");
+* a conditional write whose condition fails is billed all the same, by the size of the
+  existing item or of the new one the request would have written, whichever is larger
+  ("If the expression evaluates to false, DynamoDB still consumes write capacity units
+  from the table ... the write capacity units consumed will be 310 KB for the new item")
+  -- same page;
+* a transactional write costs 2 WCU per KB of every item ("Transactional write requests
+  require 2 write units to perform one write for items up to 1 KB", same page; "DynamoDB
+  performs two underlying reads or writes of every item in the transaction: one to
+  prepare the transaction and one to commit the transaction"), and that capacity "is
+  consumed even when a transaction does not succeed" --
+  https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html
+  ("Capacity management for transactions"). A transaction cancelled by a failed condition
+  is therefore billed here as if each of its items had been written (2 WCU per KB of the
+  larger of its item before and the item it would have written); the guide does not say
+  whether the items after the failed one are still prepared, so for ``transact_once``'s
+  duplicates this is the documented upper bound.
+
+It prints, per mode and size, the write requests and WCU per new event (first delivery)
+and per duplicate (redelivery), and their ratios against Powertools. There is no target:
+these are the figures to decide by.
+
+**Cold start.** The import time of each reference handler and of a minimal team handler on
+the toolkit, from the unpacked deployment zip, against ``import boto3`` in the same
+conditions: see :mod:`coldstart`. Its goal (at most 1.15x) is reported, not enforced.
+
+``--only events|batches|toolkit|wcu|coldstart`` runs one part. The hard targets are checked
+at the end; the exit status is 1 if one is missed.
 """
 
 from __future__ import annotations
@@ -37,6 +95,7 @@ import argparse
 import contextlib
 import io
 import json
+import math
 import os
 import statistics
 import sys
@@ -45,9 +104,10 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import boto3
+import coldstart
 import emulator as emulator_tool
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -63,11 +123,16 @@ from aws_lambda_powertools.utilities.idempotency import (
 from latency_proxy import LatencyProxy
 
 from lambda_dedup import Deduplicator, DynamoDBStore, effects
+from lambda_dedup.deduplicator import Claim, Outcome
+from lambda_dedup.storable import check_item
 from lambda_dedup.store.dynamodb import DEFAULT_BOTO_CONFIG
 
 TABLE = "bench-idempotency"
 COUNTERS = "bench-counters"
 PROFILES = "bench-profiles"
+EFFECTS = "bench-effects"
+TABLES = ((TABLE, "id"), (COUNTERS, "pk"), (PROFILES, "user_id"), (EFFECTS, "pk"))
+"""Every table, with its partition key."""
 BATCH_SIZE = 10
 WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
 BASELINE = "powertools"
@@ -186,7 +251,7 @@ def _events(count: int) -> list[dict[str, Any]]:
 
 def _create_tables(server: emulator_tool.Emulator) -> None:
     client = _client(server)
-    for name, key in ((TABLE, "id"), (COUNTERS, "pk"), (PROFILES, "user_id")):
+    for name, key in TABLES:
         client.create_table(
             TableName=name,
             KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
@@ -205,7 +270,7 @@ def _clear_tables(server: emulator_tool.Emulator) -> None:
     emulator, not the code under test, the slow part of a long run.
     """
     client = _client(server)
-    for name, key in ((TABLE, "id"), (COUNTERS, "pk"), (PROFILES, "user_id")):
+    for name, key in TABLES:
         for page in client.get_paginator("scan").paginate(TableName=name, ProjectionExpression=key):
             items = page["Items"]
             for start in range(0, len(items), 25):
@@ -295,6 +360,10 @@ def report(results: dict[tuple[str, str], list[Measure]], events: int, rounds: i
 BATCH_BASELINE = "powertools"
 ONE_THREAD = "ours, 1 thread"
 CONCURRENT = f"ours, {BATCH_SIZE} threads"
+TOOLKIT = f"toolkit, {BATCH_SIZE} threads"
+BATCH_VARIANTS = (BATCH_BASELINE, ONE_THREAD, CONCURRENT, TOOLKIT)
+TOOLKIT_VARIANTS = (BATCH_BASELINE, CONCURRENT, TOOLKIT)
+"""``--only toolkit``: the toolkit's path beside the reference handler and Powertools."""
 
 Invoke = Callable[[dict[str, Any]], Any]
 
@@ -355,6 +424,38 @@ def _ours_batch(options: dict[str, Any], workers: int, calls: Counter[str]) -> I
             return sqs.handler(event, _LambdaContext())
 
     return invoke
+
+
+def _toolkit_batch(options: dict[str, Any], calls: Counter[str]) -> Invoke:
+    """A team's own SQS handler on the public toolkit, as ``process_batch`` documents it:
+    a record function applying the profile with ``transact_once``, run by ``process_batch``
+    with its defaults (a standard queue: every message at once, up to 10 threads)."""
+    from lambda_dedup.batch import process_batch
+    from lambda_dedup.runtime import logger, metrics
+
+    environment = {
+        **emulator_tool.client_environment(options["endpoint_url"]),
+        "DEDUP_TABLE_NAME": TABLE,
+    }
+    logger.setLevel("WARNING")  # its per-record lines would flood the report
+    with _environment(environment):
+        dedup = Deduplicator.from_env("bench-toolkit")  # its own client, for this endpoint
+    _count_requests(cast("DynamoDBStore", dedup.store).client, calls)
+
+    def record_handler(record: SQSRecord) -> Outcome[Any]:
+        profile = json.loads(record.body)
+        request_id = profile.pop("request_id")
+        return dedup.transact_once(
+            f"{profile['user_id']}/{request_id}",
+            [effects.put(PROFILES, profile)],
+            payload=profile,
+        )
+
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        return process_batch(event, context, record_handler)
+
+    return lambda event: handler(event, _LambdaContext())
 
 
 def _powertools_batch(options: dict[str, Any], calls: Counter[str]) -> Invoke:
@@ -423,21 +524,28 @@ BatchResults = dict[tuple[str, str, float], BatchMeasure]
 """By (variant, phase, added latency in seconds)."""
 
 
-def run_batches(server: emulator_tool.Emulator, batches: int, latency_s: float) -> BatchResults:
-    """Every variant handles the same batches, each one twice (first delivery, redelivery),
-    without and with the added latency in turn, so that slow drift affects both alike."""
+def run_batches(
+    server: emulator_tool.Emulator,
+    batches: int,
+    latency_s: float,
+    names: tuple[str, ...] = BATCH_VARIANTS,
+) -> BatchResults:
+    """Every variant of ``names`` handles the same batches, each one twice (first delivery,
+    redelivery), without and with the added latency in turn, so that slow drift affects
+    both alike."""
     events = [_sqs_batch(number) for number in range(batches)]
     results: BatchResults = {}
     with LatencyProxy(server.endpoint, 0.0) as proxy:
         options = {**server.client_options(), "endpoint_url": proxy.endpoint}
-        variants: list[tuple[str, Callable[[Counter[str]], Invoke]]] = [
-            (BATCH_BASELINE, lambda calls: _powertools_batch(options, calls)),
-            (ONE_THREAD, lambda calls: _ours_batch(options, 1, calls)),
-            (CONCURRENT, lambda calls: _ours_batch(options, BATCH_SIZE, calls)),
-        ]
-        for name, build in variants:
+        builders: dict[str, Callable[[Counter[str]], Invoke]] = {
+            BATCH_BASELINE: lambda calls: _powertools_batch(options, calls),
+            ONE_THREAD: lambda calls: _ours_batch(options, 1, calls),
+            CONCURRENT: lambda calls: _ours_batch(options, BATCH_SIZE, calls),
+            TOOLKIT: lambda calls: _toolkit_batch(options, calls),
+        }
+        for name in names:
             calls: Counter[str] = Counter()
-            invoke = build(calls)
+            invoke = builders[name](calls)
             for event in events:
                 for delay in (0.0, latency_s):
                     proxy.delay_s = delay
@@ -468,37 +576,264 @@ def report_batches(results: BatchResults, batches: int, latency_ms: float) -> bo
     print(f"\nWall time per batch of {BATCH_SIZE} SQS messages (profile upserts), {batches}")
     print(f"batches, without and with +{latency_ms:g} ms per DynamoDB request (a delaying proxy")
     print("on loopback); medians; x PT is the ratio against Powertools with the latency.\n")
-    header = f"{'phase':<15} {'variant':<16} {'requests':>8} {'ms +0':>7} {'ms +lat':>8}"
+    header = f"{'phase':<15} {'variant':<19} {'requests':>8} {'ms +0':>7} {'ms +lat':>8}"
     print(f"{header} {'latency round trips':>20} {'x PT':>6}")
+    names = [name for name in BATCH_VARIANTS if (name, PHASES[0], 0.0) in results]
     for phase in PHASES:
         base = row(BATCH_BASELINE, phase)[2]
-        for name in (BATCH_BASELINE, ONE_THREAD, CONCURRENT):
+        for name in names:
             requests, bare, delayed, paid = row(name, phase)
             print(
-                f"{phase:<15} {name:<16} {requests:>8.1f} {bare:>7.1f} {delayed:>8.1f}"
+                f"{phase:<15} {name:<19} {requests:>8.1f} {bare:>7.1f} {delayed:>8.1f}"
                 f" {paid:>20.1f} {delayed / base:>6.2f}"
             )
         print()
-    first = {name: row(name, "first delivery") for name in (BATCH_BASELINE, CONCURRENT)}
-    targets = [
-        (
-            # About one round trip, not one per message (10): 3 leaves room for noise.
-            f"batch: {CONCURRENT}, latency round trips per batch",
-            first[CONCURRENT][3],
-            3.0,
-        ),
-        (
-            f"batch: {CONCURRENT} vs Powertools, wall time",
-            first[CONCURRENT][2] / first[BATCH_BASELINE][2],
-            0.5,
-        ),
-    ]
+    first = {name: row(name, "first delivery") for name in names}
+    targets = []
+    for name in (CONCURRENT, TOOLKIT):
+        if name not in first:
+            continue
+        targets += [
+            (
+                # About one round trip, not one per message (10): 3 leaves room for noise.
+                f"batch: {name}, latency round trips per batch",
+                first[name][3],
+                3.0,
+            ),
+            (
+                f"batch: {name} vs Powertools, wall time",
+                first[name][2] / first[BATCH_BASELINE][2],
+                0.5,
+            ),
+            (
+                f"batch: {name}, requests per new record",
+                first[name][0] / BATCH_SIZE,
+                1.0,
+            ),
+        ]
     ok = True
     for label, value, limit in targets:
         passed = value <= limit
         ok &= passed
-        print(f"target  {label:<50} {value:.2f} <= {limit:.2f}  {'PASS' if passed else 'FAIL'}")
+        verdict = "PASS" if passed else "FAIL"
+        print(f"target  {label:<58} {value:.2f} <= {limit:.2f}  {verdict}")
     return ok
+
+
+# -- write units -------------------------------------------------------------------------
+
+WCU_SIZES = (512, 3 * 1024, 10 * 1024)
+"""The effect item's size, in bytes as DynamoDB measures items."""
+KB = 1024
+WCU_MODES = (BASELINE, "put_once", "transact_once", "run_once")
+
+
+@dataclass(frozen=True)
+class Billed:
+    """One item one write request wrote (or tried to), as DynamoDB bills it."""
+
+    operation: str
+    table: str
+    size: int
+    """Bytes: the larger of the item before and the item written or attempted."""
+    transactional: bool
+    skipped: bool = False
+    """In a transaction cancelled by another item's failed condition: this item was billed
+    if DynamoDB prepares every item of a cancelled transaction (the upper bound), and not
+    if it stops at the failed one (the lower bound)."""
+
+    @property
+    def units(self) -> int:
+        per_kb = max(1, math.ceil(self.size / KB))
+        return 2 * per_kb if self.transactional else per_kb
+
+
+def item_size(item: dict[str, Any] | None) -> int:
+    """A low-level item's size as DynamoDB measures it (0 for no item)."""
+    return check_item(effects.deserialize(item)) if item else 0
+
+
+class WriteMeter:
+    """Bills every write request a client sends, from the request itself.
+
+    The items are sized from the request (a put's item) and from the table around it: an
+    unmeasured client reads each target item before the request and after it (an update
+    carries only what it changes; a failed condition leaves the item as it was).
+    """
+
+    def __init__(self, server: emulator_tool.Emulator) -> None:
+        self.oracle = _client(server)
+        self.keys = dict(TABLES)
+        self.billed: list[Billed] = []
+        self.requests: Counter[str] = Counter()
+        self._pending: list[tuple[str, str, dict[str, Any], int, int, bool]] = []
+        self._cancellable: list[bool] = []
+
+    def attach(self, client: Any) -> None:
+        client.meta.events.register("before-parameter-build.dynamodb", self._before)
+        client.meta.events.register("after-call.dynamodb", self._after)
+
+    def clear(self) -> None:
+        self.billed.clear()
+        self.requests.clear()
+
+    def _read(self, table: str, key: dict[str, Any]) -> int:
+        found = self.oracle.get_item(TableName=table, Key=key, ConsistentRead=True)
+        return item_size(found.get("Item"))
+
+    def _target(
+        self, operation: str, body: dict[str, Any], transactional: bool
+    ) -> tuple[str, str, dict[str, Any], int, int, bool]:
+        table = body["TableName"]
+        item = body.get("Item")
+        if item is not None:
+            name = self.keys[table]
+            key = {name: item[name]}
+        else:
+            key = body["Key"]
+        return operation, table, key, self._read(table, key), item_size(item), transactional
+
+    def _before(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        operation = model.name
+        if operation not in WRITES:
+            return
+        self.requests.update([operation])
+        if operation == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                ((kind, body),) = entry.items()
+                if kind == "ConditionCheck":  # a read; neither side uses one
+                    raise NotImplementedError("ConditionCheck is not metered")
+                self._pending.append(self._target(kind, body, transactional=True))
+        elif operation in ("PutItem", "UpdateItem", "DeleteItem"):
+            self._pending.append(self._target(operation, params, transactional=False))
+        else:
+            raise NotImplementedError(f"{operation} is not metered")
+
+    def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
+        if model.name not in WRITES:
+            return
+        pending, self._pending = self._pending, []
+        reasons = [reason.get("Code") for reason in parsed.get("CancellationReasons", [])]
+        for index, (operation, table, key, before, attempted, transactional) in enumerate(pending):
+            after = self._read(table, key)
+            skipped = bool(reasons) and reasons[index] != "ConditionalCheckFailed"
+            self.billed.append(
+                Billed(operation, table, max(before, after, attempted), transactional, skipped)
+            )
+
+
+def _effect_item(event_id: str, size: int) -> dict[str, Any]:
+    """The effect: an item of exactly ``size`` bytes as DynamoDB measures it."""
+    bare = check_item({"pk": event_id, "data": ""})
+    return {"pk": event_id, "data": "x" * (size - bare)}
+
+
+def _wcu_handle(mode: str, client: Any) -> Handle:
+    """One event (``id``, ``effect``) applied once in ``mode``; the result is small."""
+
+    def write_effect(event: dict[str, Any]) -> dict[str, Any]:
+        client.put_item(TableName=EFFECTS, Item=effects.serialize(event["effect"]))
+        return {"id": event["id"]}
+
+    if mode == BASELINE:
+        persistence = DynamoDBPersistenceLayer(TABLE, boto3_client=client, expiry_attr="expires_at")
+        config = IdempotencyConfig(event_key_jmespath="id", payload_validation_jmespath="@")
+        config.register_lambda_context(_LambdaContext())  # type: ignore[arg-type]
+
+        def handle(event: dict[str, Any]) -> dict[str, Any]:
+            return write_effect(event)
+
+        idempotent = idempotent_function(
+            handle, data_keyword_argument="event", persistence_store=persistence, config=config
+        )
+        return lambda e: idempotent(event=e)
+    dedup = Deduplicator(DynamoDBStore(TABLE, client=client), f"bench-wcu-{mode}")
+    if mode == "put_once":
+        return lambda e: dedup.put_once(
+            e["id"], {"data": e["effect"]["data"]}, payload=e, result={"id": e["id"]}
+        )
+    if mode == "transact_once":
+        return lambda e: dedup.transact_once(
+            e["id"], [effects.put(EFFECTS, e["effect"])], payload=e, result={"id": e["id"]}
+        )
+
+    def run_once(event: dict[str, Any]) -> Outcome[dict[str, Any]]:
+        def work(claim: Claim) -> dict[str, Any]:
+            return write_effect(event)
+
+        return dedup.run_once(event["id"], work, payload=event)
+
+    return run_once
+
+
+@dataclass
+class WriteCost:
+    """What one mode cost per event in one phase, at one size."""
+
+    requests: float
+    units: float
+    lower: float
+    """The units without the items of a cancelled transaction whose own condition held."""
+
+
+WriteResults = dict[tuple[int, str, str], WriteCost]
+"""By (effect size, mode, phase)."""
+
+
+def run_write_units(server: emulator_tool.Emulator, events: int) -> WriteResults:
+    """Every mode handles ``events`` events twice (first delivery, redelivery), at every
+    size, from empty tables; every write request is billed by :class:`WriteMeter`."""
+    meter = WriteMeter(server)
+    results: WriteResults = {}
+    for size in WCU_SIZES:
+        for mode in WCU_MODES:
+            _clear_tables(server)
+            client = _client(server)
+            meter.attach(client)
+            handle = _wcu_handle(mode, client)
+            batch = []
+            for _ in range(events):
+                event_id = str(uuid.uuid4())
+                batch.append({"id": event_id, "effect": _effect_item(event_id, size)})
+            for phase in PHASES:
+                meter.clear()
+                with contextlib.redirect_stdout(io.StringIO()):
+                    for event in batch:
+                        handle(event)
+                results[(size, mode, phase)] = WriteCost(
+                    sum(meter.requests.values()) / events,
+                    sum(item.units for item in meter.billed) / events,
+                    sum(item.units for item in meter.billed if not item.skipped) / events,
+                )
+    return results
+
+
+def report_write_units(results: WriteResults, events: int) -> bool:
+    """Print the write-unit table; there is no target (returns ``True``)."""
+    print(f"\nDynamoDB write units (WCU) billed per event, {events} events per mode and size,")
+    print("from the write requests sent (items sized as DynamoDB does; a transaction's items at")
+    print("2 WCU per KB, a failed condition billed as DynamoDB bills it); the effect is one item")
+    print("of the given size, the stored result is small. x PT: ratio against Powertools.\n")
+    header = f"{'effect':>7} {'mode':<14} {'writes new':>10} {'WCU new':>8} {'WCU dup':>8}"
+    print(f"{header} {'new xPT':>8} {'dup xPT':>8}  {'dup, lower bound':>16}")
+    for size in WCU_SIZES:
+        new_base = results[(size, BASELINE, PHASES[0])].units
+        dup_base = results[(size, BASELINE, PHASES[1])].units
+        for mode in WCU_MODES:
+            new, dup = results[(size, mode, PHASES[0])], results[(size, mode, PHASES[1])]
+            print(
+                f"{size / KB:>5.1f}KB {mode:<14} {new.requests:>10.2f} {new.units:>8.2f}"
+                f" {dup.units:>8.2f} {new.units / new_base:>8.2f} {dup.units / dup_base:>8.2f}"
+                f"  {dup.lower:>16.2f}"
+            )
+        print()
+    print("A cancelled transaction is billed as if every item were written (upper bound; the")
+    print("guide: its capacity 'is consumed even when a transaction does not succeed'); the")
+    print("lower bound bills only the item whose condition failed.")
+    return True
+
+
+PARTS = ("events", "batches", "toolkit", "wcu", "coldstart")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -509,17 +844,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--latency-ms", type=float, default=5.0, help="added per DynamoDB request (default 5)"
     )
-    parser.add_argument("--only", choices=("events", "batches"), help="run one part only")
+    parser.add_argument(
+        "--wcu-events", type=int, default=10, help="events per mode and size (default 10)"
+    )
+    parser.add_argument(
+        "--cold-runs", type=int, default=7, help="cold imports per module (default 7)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=PARTS,
+        help="run one part only (toolkit: the per-batch part for the toolkit's path alone)",
+    )
     args = parser.parse_args(argv)
+    parts = {args.only} if args.only else set(PARTS) - {"toolkit"}
     ok = True
-    with emulator_tool.Emulator() as server:
-        _create_tables(server)
-        if args.only != "batches":
-            results = run(server, args.events, args.rounds)
-            ok &= report(results, args.events, args.rounds)
-        if args.only != "events":
-            batch_results = run_batches(server, args.batches, args.latency_ms / 1000)
-            ok &= report_batches(batch_results, args.batches, args.latency_ms)
+    if parts - {"coldstart"}:
+        with emulator_tool.Emulator() as server:
+            _create_tables(server)
+            if "events" in parts:
+                results = run(server, args.events, args.rounds)
+                ok &= report(results, args.events, args.rounds)
+            if parts & {"batches", "toolkit"}:
+                names = BATCH_VARIANTS if "batches" in parts else TOOLKIT_VARIANTS
+                batch_results = run_batches(server, args.batches, args.latency_ms / 1000, names)
+                ok &= report_batches(batch_results, args.batches, args.latency_ms)
+            if "wcu" in parts:
+                ok &= report_write_units(run_write_units(server, args.wcu_events), args.wcu_events)
+    if "coldstart" in parts:
+        ok &= coldstart.run(args.cold_runs)
     return 0 if ok else 1
 
 
