@@ -13,8 +13,8 @@ from support.aws import FaultInjector, ItemReader, RequestCounter, create_keyed_
 from support.clock import FakeClock
 
 from lambda_dedup import (
-    DedupStore,
     Deduplicator,
+    DedupStore,
     EffectConditionFailedError,
     InMemoryStore,
     Outcome,
