@@ -9,6 +9,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import os
 import time
 import urllib.error
 import urllib.request
@@ -340,3 +341,22 @@ def test_get_function_serves_the_deployed_zip_at_its_code_location(
     location = lambda_client.get_function(FunctionName="served")["Code"]["Location"]
     with urllib.request.urlopen(location, timeout=10) as answer:
         assert answer.read() == second
+
+
+def test_in_process_mode_runs_the_handlers_of_this_process(
+    lambda_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a function whose handler this process has, patched here (as tests that inject
+    # faults into what handlers use do)
+    from support import local_handlers
+
+    def patched(event: Any, context: Any) -> str | None:
+        return os.environ.get("GREETING")
+
+    deploy(lambda_client, "patched", "support.local_handlers.fail", {"GREETING": "hi"})
+    monkeypatch.setattr(local_handlers, "fail", patched)
+    # WHEN it is invoked in process
+    with Invoker(lambda_client, {}, in_process=True) as invoker:
+        invocation = invoker.invoke("patched", {})
+    # THEN the patched handler ran, with the function's environment
+    assert (invocation.error, invocation.response) == (None, "hi")
