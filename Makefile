@@ -56,6 +56,10 @@ lint: $(VENV)/.installed ## ruff and mypy only.
 	$(PY) -m ruff check --config $(DEPS) lambda/src lambda/tools tests
 	$(PY) -m ruff format --check --config $(DEPS) lambda/src lambda/tools tests
 	$(PY) -m mypy --config-file $(DEPS) lambda/src/lambda_dedup lambda/tools tests
+	# examples/own-function is a team's project: its own settings, in its pyproject.toml.
+	$(PY) -m ruff check examples/own-function
+	$(PY) -m ruff format --check examples/own-function
+	cd examples/own-function && $(abspath $(PY)) -m mypy src tests
 
 docs: $(VENV)/.installed ## Regenerate the inputs/outputs tables of the Terraform READMEs.
 	$(PY) lambda/tools/tfdocs.py

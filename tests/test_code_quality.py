@@ -30,3 +30,17 @@ def test_mypy_strict() -> None:
         "mypy", "--config-file", str(CONFIG), "lambda/src/lambda_dedup", "lambda/tools", "tests"
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_team_example_is_clean_by_its_own_settings() -> None:
+    # examples/own-function is a team's project, linted as the team would (its pyproject.toml)
+    example = REPO / "examples" / "own-function"
+    for args in (
+        ("ruff", "check", "."),
+        ("ruff", "format", "--check", "."),
+        ("mypy", "src", "tests"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", *args], cwd=example, capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -6,6 +6,8 @@
   ``direct`` installation, i.e. Terraform's default behaviour.
 * :func:`stage` copies the repository's Terraform files to a scratch directory, so that
   ``init`` writes its ``.terraform`` and lock files there and never into the checkout.
+  An example that consumes the modules by git source (``examples/own-function``) gets
+  them from this repository's own git history, at the ref it names, with no network.
 * :class:`Terraform` runs the CLI with that config and a given environment.
 
 Run directly to write the CLI config and print its path::
@@ -37,6 +39,8 @@ MIRROR_CANDIDATES = (
     Path("/usr/share/terraform/plugins"),
 )
 TERRAFORM_FILES = ("*.tf", "*.tftest.hcl", "README.md")
+GIT_SOURCE = "git::https://github.com/<your-org>/lambda-dedup.git"
+"""How the examples written for a team name this repository in a module source."""
 """What :func:`stage` copies from each Terraform directory."""
 
 
@@ -126,6 +130,11 @@ def stage(destination: Path, root: Path = REPO) -> Path:
         for pattern in TERRAFORM_FILES:
             for file in directory.glob(pattern):
                 shutil.copy2(file, target / file.name)
+                if file.suffix == ".tf":
+                    text = file.read_text()
+                    local = text.replace(GIT_SOURCE, f"git::file://{root}")
+                    if local != text:
+                        (target / file.name).write_text(local)
     build = root / "build"
     build.mkdir(exist_ok=True)
     link = destination / "build"

@@ -59,7 +59,7 @@ from support.lambda_context import FakeLambdaContext
 from support.push_events import http_request, instance_state_change, s3_event, sns_event
 from unit.conftest import AUDIT, COUNTERS, DOMAIN_TABLES, INSTANCE_STATES, PROFILES
 
-from lambda_dedup.reference import senders
+from lambda_dedup.exceptions import REJECTED
 from lambda_dedup.handlers import (
     api,
     dynamodb_stream,
@@ -70,8 +70,8 @@ from lambda_dedup.handlers import (
     sns,
     sqs,
 )
-from lambda_dedup.exceptions import REJECTED
 from lambda_dedup.local.functions import write_function_output_to
+from lambda_dedup.reference import senders
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient

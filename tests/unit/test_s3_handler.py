@@ -17,9 +17,9 @@ from support.push_events import s3_event, s3_eventbridge_event
 from unit.conftest import PROFILES
 
 from lambda_dedup import InvalidEventError
-from lambda_dedup.reference.domain import MAX_PROFILE_BYTES
 from lambda_dedup.handlers import s3
 from lambda_dedup.local.eventbridge import RuleTap, RuleTarget
+from lambda_dedup.reference.domain import MAX_PROFILE_BYTES
 from lambda_dedup.store.dynamodb import MAX_ATTEMPTS
 
 BUCKET = "profile-uploads-test"

@@ -14,8 +14,8 @@ from support.logs import LogLines
 from support.push_events import sns_event
 
 from lambda_dedup import AlreadyInProgressError, InvalidEventError, PayloadMismatchError
-from lambda_dedup.reference import senders
 from lambda_dedup.handlers import sns
+from lambda_dedup.reference import senders
 
 
 @pytest.fixture
