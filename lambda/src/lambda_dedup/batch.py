@@ -1,8 +1,9 @@
 """Partial batch responses for SQS, Kinesis and DynamoDB Streams, with ordering keys.
 
-:class:`KeyedBatchProcessor` is Powertools' ``BatchProcessor`` (same record handler, same
-``batchItemFailures`` response, used through ``process_partial_response``) with one change
-in how records are run:
+:func:`process_batch` (and its decorator form :func:`batch_handler`) is the entry point
+for a handler of one's own. It runs a record function over the batch and returns the
+partial batch response (``batchItemFailures``), with one log line and metric per record,
+as the reference handlers do:
 
 * records are grouped by an **ordering key** -- a FIFO message group, a stream's partition
   key or item key, a profile's ``user_id``. Records of one key run one after another, in
@@ -13,47 +14,43 @@ in how records are run:
   redelivered after the record that failed, so per-key order holds across retries. That is
   what FIFO queues and ordered streams need. Standard queues keep going instead: their
   records are independent, and skipping them would push good messages towards the DLQ;
-* the response never raises for a batch whose every record failed: it lists them all
-  (``raise_on_entire_batch_failure=False``), which Lambda treats the same way.
+* a batch whose every record failed lists them all, which Lambda treats as a failed batch.
 
 Every record is either reported in ``batchItemFailures`` or has completed its handler:
 nothing is acknowledged that did not run to the end.
 
-:func:`process_batch` (and its decorator form :func:`batch_handler`) is the entry point
-for a handler of one's own: it runs a record function over the batch on a
-:class:`KeyedBatchProcessor` with the defaults of the event's source, and writes one log
-line and metric per record, as the reference handlers do.
+:class:`KeyedBatchProcessor` is the same engine as Powertools' ``BatchProcessor``, for
+code built on ``process_partial_response``. It is imported on first use: the entry points
+above do not load Powertools' batch utility (nor the ``asyncio`` it imports), which
+keeps a function's cold start short.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, overload
-
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
-from aws_lambda_powertools.utilities.batch.exceptions import ExceptionInfo
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from lambda_dedup import config
 from lambda_dedup.exceptions import (
     REJECTED,
     ConfigurationError,
+    InvalidEventError,
     OrderingKeyError,
     PrecedingRecordFailedError,
     parse_or_reject,
 )
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from lambda_dedup.processor import KeyedBatchProcessor
 
 __all__ = [
     "DEFAULT_MAX_WORKERS",
@@ -75,22 +72,56 @@ DEFAULT_MAX_WORKERS = 10
 OrderingKey = Callable[[dict[str, Any]], str | None]
 """Returns a raw record's ordering key, or ``None`` when the record has none of its own."""
 
+SOURCES = ("sqs", "kinesis", "dynamodb-stream")
+"""The batch sources, by the name their log lines carry."""
 
-def item_identifier(record: dict[str, Any], event_type: EventType) -> str:
-    """What ``batchItemFailures`` reports for a raw record: message id or sequence number."""
-    if event_type is EventType.SQS:
-        section, name = None, "messageId"
-    elif event_type is EventType.KinesisDataStreams:
-        section, name = "kinesis", "sequenceNumber"
-    else:
-        section, name = "dynamodb", "SequenceNumber"
-    # Never raises, however malformed the record: it names the record in log lines.
+_IDENTIFIERS = {
+    "sqs": (None, "messageId"),
+    "kinesis": ("kinesis", "sequenceNumber"),
+    "dynamodb-stream": ("dynamodb", "SequenceNumber"),
+}
+_EVENT_TYPES = {"SQS": "sqs", "KinesisDataStreams": "kinesis", "DynamoDBStreams": "dynamodb-stream"}
+"""Powertools' ``EventType`` values, by source."""
+_EVENT_SOURCES = {"aws:sqs": "sqs", "aws:kinesis": "kinesis", "aws:dynamodb": "dynamodb-stream"}
+"""The records' ``eventSource``, by source."""
+_EVENT_SOURCES = {"aws:sqs": "sqs", "aws:kinesis": "kinesis", "aws:dynamodb": "dynamodb-stream"}
+
+
+def _source_name(event_type: Any) -> str:
+    """``"sqs"``... from a source name or Powertools' ``EventType``."""
+    name = _EVENT_TYPES.get(getattr(event_type, "value", event_type), event_type)
+    if name not in _IDENTIFIERS:
+        raise ConfigurationError(f"source must be one of {list(SOURCES)}, not {event_type!r}")
+    return str(name)
+
+
+def _found_identifier(record: Any, source: str) -> Any:
+    """The record's identifier as it is (``None`` if absent)."""
+    section, name = _IDENTIFIERS[source]
     found = record.get(section) if section and isinstance(record, dict) else record
-    return str(found.get(name) if isinstance(found, dict) else None)
+    return found.get(name) if isinstance(found, dict) else None
+
+
+def item_identifier(record: dict[str, Any], event_type: Any) -> str:
+    """What ``batchItemFailures`` reports for a raw record: its message id or sequence
+    number (``"None"`` when it has none). ``event_type`` is a source name or Powertools'
+    ``EventType``.
+
+    Examples:
+        >>> item_identifier({"messageId": "m-1"}, "sqs")
+        'm-1'
+        >>> item_identifier({"kinesis": {}}, "kinesis")
+        'None'
+    """
+    # Never raises, however malformed the record: it names the record in log lines.
+    return str(_found_identifier(record, _source_name(event_type)))
+
+
+ExceptionInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 
 @dataclass
-class _Run:
+class RecordRun:
     """What happened to one record: its data class, then a result or the exception."""
 
     data: Any
@@ -98,109 +129,75 @@ class _Run:
     exception: ExceptionInfo | None = None
 
 
-class KeyedBatchProcessor(BatchProcessor):
-    """Powertools' batch processor with per-key ordering and concurrency across keys.
+def run_in_order(
+    records: Sequence[Any],
+    ordering_key: OrderingKey,
+    run: Callable[[Any], RecordRun],
+    to_data: Callable[[Any], Any],
+    identify: Callable[[Any], str],
+    *,
+    stop_on_failure: bool,
+    max_workers: int,
+) -> list[RecordRun]:
+    """The engine of :func:`process_batch` and :class:`KeyedBatchProcessor`: ``run`` on
+    every record, in order per ordering key and concurrently across keys; the runs in
+    record order.
 
-    Args:
-        event_type: ``EventType.SQS``, ``EventType.KinesisDataStreams`` or
-            ``EventType.DynamoDBStreams``.
-        ordering_key: the key of a raw record; ``None`` puts the record in a group of its
-            own (for example a body that cannot even be parsed). A record for which it
-            raises is reported failed, unprocessed, with an :class:`OrderingKeyError`: one
-            record's key never fails its batch, and a record whose place in the order is
-            unknown is never applied out of order.
-        stop_on_failure: after a failure, report the rest of that key as failed without
-            processing it (FIFO queues, streams).
-        max_workers: threads across keys; 1 processes the whole batch in order.
+    A record whose ordering key raises (or cannot be hashed) is not run: its run holds an
+    :class:`OrderingKeyError`. With ``stop_on_failure``, the records after a failure of
+    the same key are not run either: theirs hold a :class:`PrecedingRecordFailedError`
+    naming the first failure (``identify``). ``to_data`` makes the data class of a record
+    that is not run.
     """
-
-    def __init__(
-        self,
-        event_type: EventType,
-        ordering_key: OrderingKey,
-        *,
-        stop_on_failure: bool,
-        max_workers: int = DEFAULT_MAX_WORKERS,
-    ) -> None:
-        if max_workers < 1:
-            raise ValueError("max_workers must be at least 1")
-        super().__init__(event_type, raise_on_entire_batch_failure=False)
-        self.ordering_key = ordering_key
-        self.stop_on_failure = stop_on_failure
-        self.max_workers = max_workers
-        self.entries: list[tuple[Any, ...]] = []
-        """What :meth:`process` returned for the last batch, in record order."""
-
-    def process(self) -> list[tuple[Any, ...]]:
-        groups: dict[object, list[int]] = {}
-        runs: list[_Run | None] = [None] * len(self.records)
-        for index, record in enumerate(self.records):
-            try:
-                key = self.ordering_key(record)
-                hash(key)  # a key that cannot group the record fails here, not in setdefault
-            except Exception as cause:  # one record's key must never fail its batch
-                error = OrderingKeyError(cause)
-                data = self._to_batch_type(record, event_type=self.event_type)
-                runs[index] = _Run(data, exception=(type(error), error, cause.__traceback__))
-                continue
-            groups.setdefault(("record", index) if key is None else key, []).append(index)
-
-        def run_group(item: tuple[object, list[int]]) -> None:
-            key, indices = item
-            failed: str | None = None
-            for index in indices:
-                record = self.records[index]
-                if failed is not None:
-                    skipped = PrecedingRecordFailedError(str(key), failed)
-                    data = self._to_batch_type(record, event_type=self.event_type)
-                    runs[index] = _Run(data, exception=(type(skipped), skipped, None))
-                    continue
-                runs[index] = outcome = self._run(record)
-                if outcome.exception is not None and self.stop_on_failure:
-                    failed = item_identifier(record, self.event_type)
-
-        workers = min(self.max_workers, len(groups))
-        if workers <= 1:
-            for item in groups.items():
-                run_group(item)
-        else:
-            with ThreadPoolExecutor(workers, thread_name_prefix="batch") as pool:
-                # list() re-raises anything that escaped a group (a bug, not a record failure).
-                list(pool.map(run_group, groups.items()))
-
-        # Report in record order, on this thread, through Powertools' own bookkeeping.
-        self.entries = []
-        for record, outcome in zip(self.records, runs, strict=True):
-            assert outcome is not None
-            if outcome.exception is None:
-                self.entries.append(self.success_handler(record, outcome.result))
-            else:
-                self.entries.append(self.failure_handler(outcome.data, outcome.exception))
-        return self.entries
-
-    def _run(self, record: dict[str, Any]) -> _Run:
-        """The record handler on one record, as ``BatchProcessor._process_record`` calls it."""
-        data = self._to_batch_type(record, event_type=self.event_type)
+    if max_workers < 1:
+        raise ValueError("max_workers must be at least 1")
+    groups: dict[object, list[int]] = {}
+    runs: list[RecordRun | None] = [None] * len(records)
+    for index, record in enumerate(records):
         try:
-            if self._handler_accepts_lambda_context:
-                result = self.handler(record=data, lambda_context=self.lambda_context)
-            else:
-                result = self.handler(record=data)
-        except Exception:
-            return _Run(data, exception=sys.exc_info())
-        return _Run(data, result=result)
+            key = ordering_key(record)
+            hash(key)  # a key that cannot group the record fails here, not in setdefault
+        except Exception as cause:  # one record's key must never fail its batch
+            error = OrderingKeyError(cause)
+            runs[index] = RecordRun(to_data(record), exception=(type(error), error, None))
+            continue
+        groups.setdefault(("record", index) if key is None else key, []).append(index)
+
+    def run_group(item: tuple[object, list[int]]) -> None:
+        key, indices = item
+        failed: str | None = None
+        for index in indices:
+            record = records[index]
+            if failed is not None:
+                skipped = PrecedingRecordFailedError(str(key), failed)
+                runs[index] = RecordRun(to_data(record), exception=(type(skipped), skipped, None))
+                continue
+            runs[index] = outcome = run(record)
+            if outcome.exception is not None and stop_on_failure:
+                failed = identify(record)
+
+    workers = min(max_workers, len(groups))
+    if workers <= 1:
+        for item in groups.items():
+            run_group(item)
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="batch") as pool:
+            # list() re-raises anything that escaped a group (a bug, not a record failure).
+            list(pool.map(run_group, groups.items()))
+    done = [run for run in runs if run is not None]
+    assert len(done) == len(runs)
+    return done
+
+
+def __getattr__(name: str) -> Any:
+    if name == "KeyedBatchProcessor":  # imports Powertools' batch utility: on first use
+        from lambda_dedup.processor import KeyedBatchProcessor
+
+        return KeyedBatchProcessor
+    raise AttributeError(f"module 'lambda_dedup.batch' has no attribute {name!r}")
 
 
 # -- the entry point for a team's own batch handlers -------------------------------------
-
-SOURCES: dict[str, EventType] = {
-    "sqs": EventType.SQS,
-    "kinesis": EventType.KinesisDataStreams,
-    "dynamodb-stream": EventType.DynamoDBStreams,
-}
-"""The batch sources, by the name their log lines carry."""
-
-_EVENT_SOURCES = {"aws:sqs": "sqs", "aws:kinesis": "kinesis", "aws:dynamodb": "dynamodb-stream"}
 
 METRICS = (
     "RecordsApplied",
@@ -343,92 +340,117 @@ def process_batch(
             def handler(event, context):
                 return process_batch(event, context, record_handler)
     """
+    from aws_lambda_powertools.metrics import MetricUnit
+
     from lambda_dedup.runtime import logger, metrics  # its Logger is built on first use
 
-    source = _source_of(event) if source is None else source
-    if source not in SOURCES:
-        raise ConfigurationError(f"source must be one of {sorted(SOURCES)}, not {source!r}")
-    event_type = SOURCES[source]
+    source = _source_of(event) if source is None else _source_name(source)
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list):
+        raise InvalidEventError("the batch has no 'Records' list", "Records")
     if stop_on_failure is None:
         stop_on_failure = source != "sqs" or is_fifo(event)
-    processor = KeyedBatchProcessor(
-        event_type,
-        default_ordering_key(source) if ordering_key is None else ordering_key,
-        stop_on_failure=stop_on_failure,
-        max_workers=(
-            config.batch_workers(DEFAULT_MAX_WORKERS) if max_workers is None else max_workers
-        ),
-    )
+    workers = config.batch_workers(DEFAULT_MAX_WORKERS) if max_workers is None else max_workers
+    data_class = _data_class(source)
 
-    def identify(raw: dict[str, Any]) -> dict[str, Any]:
+    def identify(raw: Any) -> dict[str, Any]:
         """The record's id in the partial batch response and, for stream records, its
         ``eventID`` (a Kinesis sequence number is unique only within its shard)."""
-        found = {"source": source, "record_id": item_identifier(raw, event_type)}
-        if isinstance(raw.get("eventID"), str):
+        found = {"source": source, "record_id": item_identifier(raw, source)}
+        if isinstance(raw, dict) and isinstance(raw.get("eventID"), str):
             found["event_id"] = raw["eventID"]
         return found
 
-    def describe(data: Any) -> dict[str, Any]:
-        return identify(data.raw_event)
-
-    def run(record: Any) -> Any:
+    def run(raw: Any) -> RecordRun:
+        data = data_class(raw)
         try:
             if parse is None:
-                return record_handler(record)
-            return record_handler(parse_or_reject(lambda: parse(record), "the record"))
+                return RecordRun(data, result=record_handler(data))
+            parsed = parse_or_reject(lambda: parse(data), "the record")
+            return RecordRun(data, result=record_handler(parsed))
         except REJECTED as error:
             field = getattr(error, "field", None)
             logger.error(
-                "rejected record", extra={**describe(record), "reason": str(error), "field": field}
+                "rejected record", extra={**identify(raw), "reason": str(error), "field": field}
             )
-            raise
+            return RecordRun(data, exception=(type(error), error, error.__traceback__))
         except Exception as error:
             logger.warning(
                 "record failed",
-                extra={**describe(record), "reason": f"{type(error).__name__}: {error}"},
+                extra={**identify(raw), "reason": f"{type(error).__name__}: {error}"},
                 exc_info=True,
             )
-            raise
+            return RecordRun(data, exception=(type(error), error, error.__traceback__))
 
-    response = process_partial_response(
-        event=event,
-        record_handler=run,
-        processor=processor,
-        context=context,
+    runs = run_in_order(
+        records,
+        default_ordering_key(source) if ordering_key is None else ordering_key,
+        run,
+        data_class,
+        lambda raw: item_identifier(raw, source),
+        stop_on_failure=stop_on_failure,
+        max_workers=workers,
     )
 
     counts: Counter[str] = Counter()
-    for entry in processor.entries:
-        if entry[0] == "success":
-            outcome = entry[1]
-            duplicate = getattr(outcome, "duplicate", False) is True
+    for raw, outcome in zip(records, runs, strict=True):
+        if outcome.exception is None:
+            duplicate = getattr(outcome.result, "duplicate", False) is True
             counts["DuplicatesSuppressed" if duplicate else "RecordsApplied"] += 1
-            extra = identify(entry[2])
-            if isinstance(getattr(outcome, "record_id", None), str):
-                extra["dedup_record_id"] = outcome.record_id
+            extra = identify(raw)
+            if isinstance(getattr(outcome.result, "record_id", None), str):
+                extra["dedup_record_id"] = outcome.result.record_id
             logger.info("duplicate record" if duplicate else "record applied", extra=extra)
-    for data, (_, error, _) in zip(processor.fail_messages, processor.exceptions, strict=True):
+    failures = []
+    for raw, outcome in zip(records, runs, strict=True):
+        if outcome.exception is None:
+            continue
+        error = outcome.exception[1]
         if isinstance(error, PrecedingRecordFailedError):
             counts["RecordsSkipped"] += 1
             logger.warning(
                 "record skipped",
-                extra={**describe(data), "reason": str(error), "ordering_key": error.key},
+                extra={**identify(raw), "reason": str(error), "ordering_key": error.key},
             )
         elif isinstance(error, OrderingKeyError):  # never run, so not logged yet
             counts["RecordsRejected"] += 1
             logger.error(
                 "rejected record",
-                extra={**describe(data), "reason": str(error), "field": error.field},
+                extra={**identify(raw), "reason": str(error), "field": error.field},
             )
         else:
             counts["RecordsRejected" if isinstance(error, REJECTED) else "RecordsFailed"] += 1
+        # As the record has it: a missing or empty one makes Lambda fail the whole batch,
+        # the only way to retry a record that it cannot tell apart.
+        identifier = _found_identifier(raw, source)
+        failures.append({"itemIdentifier": identifier})
     for name in METRICS:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=counts[name])
     logger.info(
         "batch processed",
-        extra={"source": source, "records": len(processor.records), **dict(counts)},
+        extra={"source": source, "records": len(records), **dict(counts)},
     )
+    response: PartialItemFailureResponse = {"batchItemFailures": failures}  # type: ignore[typeddict-item]
     return response
+
+
+def _data_class(source: str) -> Callable[[Any], Any]:
+    """Powertools' data class of a record of ``source``, imported from its own module."""
+    if source == "sqs":
+        from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+        return SQSRecord
+    if source == "kinesis":
+        from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
+            KinesisStreamRecord,
+        )
+
+        return KinesisStreamRecord
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+        DynamoDBRecord,
+    )
+
+    return DynamoDBRecord
 
 
 class BatchHandler(Protocol):

@@ -24,9 +24,8 @@ from __future__ import annotations
 import base64
 import binascii
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
 )
@@ -40,6 +39,9 @@ from lambda_dedup.keys import canonical_json, fingerprint
 from lambda_dedup.reference.tables import AUDIT_TABLE_ENV
 from lambda_dedup.runtime import deduplicator, logger, metrics
 from lambda_dedup.storable import check_item
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 NAMESPACE = "dynamodb-audit"
 EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})

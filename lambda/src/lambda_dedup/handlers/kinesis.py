@@ -26,9 +26,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
     KinesisStreamRecord,
 )
@@ -42,6 +41,9 @@ from lambda_dedup.keys import fingerprint
 from lambda_dedup.reference.domain import parse_activity, parse_json
 from lambda_dedup.reference.tables import COUNTERS_TABLE_ENV
 from lambda_dedup.runtime import deduplicator, logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 NAMESPACE = "kinesis-activity"
 COUNTER = "count"

@@ -23,10 +23,9 @@ per key.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -38,6 +37,9 @@ from lambda_dedup.keys import fingerprint
 from lambda_dedup.reference.domain import parse_json, parse_profile
 from lambda_dedup.reference.tables import PROFILES_TABLE_ENV
 from lambda_dedup.runtime import deduplicator, logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 __all__ = ["handler", "is_fifo", "ordering_key", "parse_message"]
 
