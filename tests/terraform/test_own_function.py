@@ -39,6 +39,7 @@ EXAMPLE = REPO / "examples" / "own-function"
 PINNED = re.compile(r"(?:\?ref=|\.git@|checkout )([0-9a-f]{40})\b")
 PINNING_FILES = [
     REPO / "README.md",
+    *sorted((REPO / "modules").glob("*/README.md")),
     EXAMPLE / "README.md",
     EXAMPLE / "pyproject.toml",
     *sorted(EXAMPLE.glob("*.tf")),
@@ -50,10 +51,14 @@ def _git(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_every_pinned_ref_is_one_commit_of_this_repository() -> None:
-    # GIVEN the refs that the example and the root README pin
+    # GIVEN the refs that the example and the READMEs pin
     refs = {ref for path in PINNING_FILES for ref in PINNED.findall(path.read_text())}
 
-    # THEN they are one commit, which exists in this repository's history, before HEAD
+    # THEN every ref is a full commit SHA (no tag that does not exist, like v0.1.0) ...
+    for path in PINNING_FILES:
+        loose = re.findall(r"\?ref=(?![0-9a-f]{40}\b)[^\s\"`]+", path.read_text())
+        assert not loose, f"{path.relative_to(REPO)} pins {loose}"
+    # ... and they are one commit, which exists in this repository's history, before HEAD
     assert len(refs) == 1, refs
     (ref,) = refs
     assert _git("cat-file", "-e", f"{ref}^{{commit}}").returncode == 0, f"no commit {ref}"
