@@ -66,8 +66,9 @@ def escape_lone_surrogates(json_text: str) -> str:
     an attacker's key, say) makes the whole log line, or the whole response, fail.
 
     Examples:
-        >>> escape_lone_surrogates('{"key":"\\ud800"}'.encode().decode("unicode_escape"))
-        '{"key":"\\\\ud800"}'
+        >>> text = '{"key":"' + chr(0xD800) + '"}'
+        >>> print(escape_lone_surrogates(text))
+        {"key":"\\ud800"}
     """
     return _LONE_SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", json_text)
 
