@@ -6,28 +6,14 @@ Routes:
   new: ``201`` with the stored profile and its ``created_at``, else ``409 profile_exists``.
 * ``GET /profiles/{user_id}`` reads one: ``200``, or ``404 not_found``.
 
-``POST`` requires an ``Idempotency-Key`` header (a token or a quoted string of 1-255
-visible ASCII characters, no comma), as the IETF httpapi draft and Stripe specify it:
-
-==========================================  ================================================
-first request with a key                    handled; its status and body are stored
-retry: same key, same payload               the stored status and byte-identical body, with
-                                            ``Idempotent-Replayed: true``
-same key, different payload                 ``422 idempotency_key_reused``
-retry while the first is still in flight    ``409 request_in_progress``, with ``Retry-After``
-no key                                      ``400 idempotency_key_missing``
-invalid JSON or an invalid profile          ``400 invalid_request``, naming the field
-==========================================  ================================================
-
-The ``Idempotency-Key`` semantics are the toolkit's :class:`lambda_dedup.http.IdempotencyKey`
-middleware; this module only validates the profile and writes it. Keys are scoped to the
-caller -- the IAM principal or the JWT's issuer and subject when the route has an
-authorizer, one shared scope when it has none -- so that one client never receives
-another's stored response. A request that fails validation stores nothing. The
-request runs in claim mode, leased for the invocation's remaining time; a DynamoDB error
-releases the claim and answers ``503`` with ``Retry-After``, so that the client retries
-with the same key. Every error is a JSON body ``{"error": {"code", "message", "field"?}}``;
-no client error is a 500 and no response carries a stack trace.
+``POST`` requires an ``Idempotency-Key`` header. Its semantics (replay with
+``Idempotent-Replayed``, ``422`` for another payload, ``409`` with ``Retry-After`` while the
+first request is in flight, ``400`` with no key, ``503`` with the key released on a
+DynamoDB error, keys scoped to the caller) are the toolkit's
+:class:`lambda_dedup.http.IdempotencyKey` middleware, in claim mode: this module only
+validates the profile (``400 invalid_request`` naming the field, before anything is
+written) and writes it. Every error is a JSON body ``{"error": {"code", "message",
+"field"?}}``; no client error is a 500 and no response carries a stack trace.
 """
 
 from __future__ import annotations

@@ -768,6 +768,25 @@ Condition = Callable[[Item], bool]
 """A compiled condition: whether it holds for an item (``{}`` for no item)."""
 
 
+def _parser(
+    text: str,
+    names: Mapping[str, str] | None,
+    values: Mapping[str, Any] | None,
+    kind: str,
+    used_names: set[str] | None,
+    used_values: set[str] | None,
+) -> _Parser:
+    """A parser of one expression; it records the placeholders it uses in the given sets."""
+    return _Parser(
+        text,
+        names,
+        values,
+        kind,
+        used_names if used_names is not None else set(),
+        used_values if used_values is not None else set(),
+    )
+
+
 def compile_condition(
     text: str,
     names: Mapping[str, str] | None = None,
@@ -789,14 +808,7 @@ def compile_condition(
         >>> holds({"sk": "order#7", "qty": Decimal(3)}), holds({"sk": "order#7", "qty": Decimal(2)})
         (True, False)
     """
-    parser = _Parser(
-        text,
-        names,
-        values,
-        "ConditionExpression",
-        used_names if used_names is not None else set(),
-        used_values if used_values is not None else set(),
-    )
+    parser = _parser(text, names, values, "ConditionExpression", used_names, used_values)
     condition = parser.condition()
     parser.end()
     return condition
@@ -821,14 +833,7 @@ def compile_update(
         >>> update.apply({"n": Decimal(3), "stale": True})
         {'n': Decimal('2'), 'tags': {'new'}}
     """
-    parser = _Parser(
-        text,
-        names,
-        values,
-        "UpdateExpression",
-        used_names if used_names is not None else set(),
-        used_values if used_values is not None else set(),
-    )
+    parser = _parser(text, names, values, "UpdateExpression", used_names, used_values)
     update = parser.update()
     parser.end()
     return update
