@@ -11,6 +11,7 @@ import pytest
 from aws_lambda_powertools.event_handler import (
     APIGatewayHttpResolver,
     APIGatewayRestResolver,
+    LambdaFunctionUrlResolver,
     Response,
 )
 from botocore.exceptions import ClientError
@@ -27,8 +28,14 @@ from lambda_dedup.http import (
     http_handler,
 )
 from lambda_dedup.runtime import metrics
+from lambda_dedup.testing import events
 
 PAYMENTS = "/payments"
+
+
+def lambda_context() -> Any:
+    """A stand-in for the context Lambda passes."""
+    return FakeLambdaContext()
 
 
 @pytest.fixture(autouse=True)
@@ -289,3 +296,34 @@ def test_a_malformed_event_is_a_400_not_a_crash(payments: Payments) -> None:
     # THEN the client gets a JSON 400 naming the field
     assert response["statusCode"] == 400
     assert json.loads(response["body"])["error"]["field"] == "headers"
+
+
+def test_a_function_url_gets_the_same_semantics_scoped_by_its_iam_caller() -> None:
+    # GIVEN a function URL (AWS_IAM auth) with the middleware
+    app = LambdaFunctionUrlResolver()
+    app.use(middlewares=[IdempotencyKey(Deduplicator(InMemoryStore(), "url"))])
+    calls: list[int] = []
+
+    @app.post("/transfers")
+    def transfer() -> Response[str]:
+        calls.append(1)
+        return Response(201, "application/json", json.dumps({"n": len(calls)}))
+
+    handler = http_handler(app)
+
+    def request(user: str) -> dict[str, Any]:
+        event = events.function_url_event(
+            "POST", "/transfers", {"amount": 1}, headers={"Idempotency-Key": "k"}, caller=user
+        )
+        response: dict[str, Any] = handler(event, lambda_context())
+        return response
+
+    # WHEN alice sends a request twice and bob once, with the same key
+    alice = [request("arn:aws:iam::111122223333:user/alice") for _ in range(2)]
+    bob = request("arn:aws:iam::111122223333:user/bob")
+
+    # THEN alice's retry is a replay, and bob's request ran on its own
+    assert calls == [1, 1]
+    assert alice[1]["body"] == alice[0]["body"]
+    assert alice[1]["headers"]["Idempotent-Replayed"] == "true"
+    assert json.loads(bob["body"]) == {"n": 2}
