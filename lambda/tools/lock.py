@@ -13,7 +13,8 @@ Usage:
   team's requirements (pip's requirements-file format), resolved with the project's lock
   as constraints, so that every package both need is pinned as the project pins it (pip
   fails if the team's ranges exclude a project pin). The lock's ``# requested:`` line
-  records what was asked for, which ``package.py --without-sdk`` keeps. A package whose
+  names the packages asked for directly (names and extras; the ranges stay in the input),
+  whose dependencies ``package.py --without-sdk`` keeps. A package whose
   wheels are built for each CPython version (``cp312``, ``cp313``...) cannot serve every
   runtime from one lock: add ``--python 3.13``, the function's runtime.
 """

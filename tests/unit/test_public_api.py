@@ -47,6 +47,8 @@ ENTRY_POINTS = [
     "lambda_dedup.http.resolve",
     "lambda_dedup.processor.KeyedBatchProcessor",
     "lambda_dedup.runtime.deduplicator",
+    "lambda_dedup.runtime.once",
+    "lambda_dedup.testing.plugin.dedup_env",
 ]
 
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -194,3 +195,15 @@ def test_http_events_parse_with_powertools() -> None:
     )
     url = LambdaFunctionUrlEvent(events.function_url_event("GET", "/h"))
     assert url.request_context.http.path == "/h"
+
+
+def test_dedup_env_points_the_runtime_deduplicators_at_moto(dedup_env: str, read_item: Any) -> None:
+    # GIVEN the kit's handler environment
+    from lambda_dedup import runtime
+
+    # WHEN code under test uses the runtime's deduplicator, as a handler does
+    outcome = runtime.deduplicator("team").put_once("k-1", result={"ok": True})
+
+    # THEN its record is in the kit's idempotency table on moto
+    assert not outcome.duplicate
+    assert read_item(dedup_env, id="team#k-1")["status"] == "COMPLETED"

@@ -196,3 +196,30 @@ def test_from_env_reads_the_settings_modules_function_sets() -> None:
     assert (dedup.namespace, dedup.ttl_seconds) == ("orders", 600)
     with pytest.raises(ConfigurationError, match="DEDUP_TABLE_NAME"):
         Deduplicator.from_env("orders", environ={})
+
+
+def test_runtime_once_builds_its_deduplicator_on_the_first_call(
+    monkeypatch: pytest.MonkeyPatch, dedup_table: str
+) -> None:
+    # GIVEN a function decorated at import time, before the environment is set
+    from lambda_dedup import runtime
+
+    monkeypatch.delenv("DEDUP_TABLE_NAME", raising=False)
+    runtime.reset()
+    booked: list[str] = []
+
+    @runtime.once("shipments", key=lambda shipment: shipment["id"])
+    def book(shipment: dict[str, Any]) -> str:
+        booked.append(shipment["id"])
+        return f"booking-{shipment['id']}"
+
+    # WHEN the environment exists and the function is called twice
+    monkeypatch.setenv("DEDUP_TABLE_NAME", dedup_table)
+    try:
+        results = [book({"id": "s-1"}), book({"id": "s-1"})]
+    finally:
+        runtime.reset()
+
+    # THEN it ran once, on the table of the environment
+    assert results == ["booking-s-1", "booking-s-1"]
+    assert booked == ["s-1"]

@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler import (
 from botocore.exceptions import ClientError
 from support.aws import ItemReader
 from support.lambda_context import FakeLambdaContext
+from support.logs import LogLines
 from support.push_events import http_request
 
 from lambda_dedup import Deduplicator, InMemoryStore, InvalidEventError, effects
@@ -327,3 +328,25 @@ def test_a_function_url_gets_the_same_semantics_scoped_by_its_iam_caller() -> No
     assert alice[1]["body"] == alice[0]["body"]
     assert alice[1]["headers"]["Idempotent-Replayed"] == "true"
     assert json.loads(bob["body"]) == {"n": 2}
+
+
+def test_a_route_that_crashes_answers_a_json_500_and_releases_the_key(
+    payments: Payments, capsys: pytest.CaptureFixture[str], log_lines: LogLines
+) -> None:
+    # GIVEN a route with a bug that no exception handler takes
+    payments.fail_with = RuntimeError("provider SDK bug")
+    crashed = payments.post({"amount": 100})
+
+    # WHEN the client retries once it is fixed
+    payments.fail_with = None
+    retried = payments.post({"amount": 100})
+
+    # THEN the crash was a JSON 500 without a stack trace, logged and counted, and the
+    # retry ran the route
+    assert crashed["statusCode"] == 500
+    assert json.loads(crashed["body"]) == {
+        "error": {"code": "internal_error", "message": "the request could not be completed"}
+    }
+    assert log_lines.with_message("request crashed")[0]["reason"].startswith("RuntimeError")
+    assert '"ServerErrors":[1.0]' in capsys.readouterr().out
+    assert retried["statusCode"] == 201

@@ -20,14 +20,14 @@ and a decorator, with the log lines and metrics of the reference handlers:
 
 Example::
 
-    from lambda_dedup import Deduplicator, batch_handler, effects
-
-    dedup = Deduplicator.from_env("orders")  # DEDUP_TABLE_NAME, set by modules/function
+    from lambda_dedup import batch_handler, effects
+    from lambda_dedup.runtime import deduplicator
 
     @batch_handler
     def handler(record):  # an SQS message
         order = json.loads(record.body)
-        return dedup.transact_once(
+        # built on first use from DEDUP_TABLE_NAME (set by modules/function), then cached
+        return deduplicator("orders").transact_once(
             order["order_id"],
             [effects.increment("counters", {"customer": order["customer"]}, "orders")],
             payload=order,

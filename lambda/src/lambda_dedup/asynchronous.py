@@ -233,14 +233,13 @@ def process_event(
     Examples:
         An EventBridge consumer that records each order once::
 
-            from lambda_dedup import Deduplicator, effects
+            from lambda_dedup import effects
             from lambda_dedup.asynchronous import process_event
-
-            dedup = Deduplicator.from_env("orders")
+            from lambda_dedup.runtime import deduplicator
 
             def record_order(event):
                 order = event.detail
-                return dedup.transact_once(
+                return deduplicator("orders").transact_once(
                     event.get_id, [effects.put("orders", order)], payload=order
                 )
 
@@ -320,15 +319,13 @@ def event_handler(
     Examples:
         An SNS subscriber that sends one e-mail per notification, in claim mode::
 
-            from lambda_dedup import Deduplicator
             from lambda_dedup.asynchronous import event_handler
-
-            dedup = Deduplicator.from_env("emails")
+            from lambda_dedup.runtime import deduplicator
 
             @event_handler
             def handler(record):
                 message = json.loads(record.sns.message)
-                return dedup.run_once(
+                return deduplicator("emails").run_once(
                     record.sns.message_id,
                     lambda claim: mailer.send(message, idempotency_key=claim.token),
                     payload=message,

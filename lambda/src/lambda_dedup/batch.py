@@ -324,15 +324,13 @@ def process_batch(
     Examples:
         An SQS consumer whose effect is a DynamoDB write, applied once per message::
 
-            from lambda_dedup import Deduplicator, effects
+            from lambda_dedup import effects
             from lambda_dedup.batch import process_batch
-            from lambda_dedup.runtime import metrics
-
-            dedup = Deduplicator.from_env("orders")
+            from lambda_dedup.runtime import deduplicator, metrics
 
             def record_handler(record):
                 order = json.loads(record.body)
-                return dedup.transact_once(
+                return deduplicator("orders").transact_once(
                     order["order_id"], [effects.put("orders", order)], payload=order
                 )
 
@@ -498,15 +496,14 @@ def batch_handler(
         A Kinesis consumer, in order per partition key, stopping a key at its first
         failure (the default for streams)::
 
-            from lambda_dedup import Deduplicator, effects
+            from lambda_dedup import effects
             from lambda_dedup.batch import batch_handler
-
-            dedup = Deduplicator.from_env("clicks")
+            from lambda_dedup.runtime import deduplicator
 
             @batch_handler
             def handler(record):
                 click = record.kinesis.data_as_json()
-                return dedup.transact_once(
+                return deduplicator("clicks").transact_once(
                     click["id"],
                     [effects.increment("counters", {"page": click["page"]}, "clicks")],
                     payload=click,

@@ -126,12 +126,15 @@ class Deduplicator:
         replaces ``os.environ``. A missing or malformed setting raises
         :class:`~lambda_dedup.exceptions.ConfigurationError`.
 
+        :func:`lambda_dedup.runtime.deduplicator` calls it on first use and caches the
+        result for the container: prefer it in a handler, where a deduplicator built at
+        import time would create its boto3 client before a unit test's moto fixture
+        and credentials exist.
+
         Examples:
-            At module level, so that the client is created once per container::
+            With an explicit environment::
 
-                from lambda_dedup import Deduplicator
-
-                dedup = Deduplicator.from_env("orders")
+                dedup = Deduplicator.from_env("orders", environ={"DEDUP_TABLE_NAME": "t"})
 
             In a unit test, on the in-memory store::
 
@@ -371,17 +374,19 @@ def _load(text: str | None) -> Any:
 
 
 class Once(Generic[R]):
-    """A function that :meth:`Deduplicator.once` made run at most once per key."""
+    """A function that :meth:`Deduplicator.once` (or :func:`lambda_dedup.runtime.once`)
+    made run at most once per key. ``dedup`` is the deduplicator, or a function that
+    returns it on each call."""
 
     def __init__(
         self,
-        dedup: Deduplicator,
+        dedup: Deduplicator | Callable[[], Deduplicator],
         function: Callable[..., R],
         key: Callable[..., str],
         payload: Callable[..., Any] | None,
         lease_ms: Callable[..., int | None] | None,
     ) -> None:
-        self.dedup = dedup
+        self._dedup = dedup
         self.function = function
         self._key = key
         self._payload = payload
@@ -414,3 +419,9 @@ class Once(Generic[R]):
 
     def __call__(self, *args: Any, **kwargs: Any) -> R:
         return self.outcome(*args, **kwargs).result
+
+    @property
+    def dedup(self) -> Deduplicator:
+        """The deduplicator the calls go through."""
+        found = self._dedup
+        return found if isinstance(found, Deduplicator) else found()

@@ -315,10 +315,10 @@ class IdempotencyKey(BaseMiddlewareHandler):  # type: ignore[type-arg]
     """A Powertools middleware that gives requests ``Idempotency-Key`` semantics.
 
     Args:
-        dedup: the deduplicator, whose namespace keeps these keys apart from others; or
-            a function that returns it, called per request (for example
-            ``lambda: runtime.deduplicator("orders")``, read from the environment on
-            first use).
+        dedup: the namespace of these keys (``"payments"``: the deduplicator is then
+            :func:`lambda_dedup.runtime.deduplicator` of it, built from the environment
+            on the first request); or a deduplicator; or a function that returns one,
+            called per request.
         parse: validates the request before anything is written and returns its payload
             (:attr:`IdempotentRequest.payload`): an
             :class:`~lambda_dedup.exceptions.InvalidEventError` (or any error) is a
@@ -333,12 +333,10 @@ class IdempotencyKey(BaseMiddlewareHandler):  # type: ignore[type-arg]
         Every POST of an HTTP API, in claim mode::
 
             from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-            from lambda_dedup import Deduplicator
             from lambda_dedup.http import IdempotencyKey, current_request, http_handler
 
-            dedup = Deduplicator.from_env("payments")
             app = APIGatewayHttpResolver()
-            app.use(middlewares=[IdempotencyKey(dedup, parse=parse_payment)])
+            app.use(middlewares=[IdempotencyKey("payments", parse=parse_payment)])
 
             @app.post("/payments")
             def pay():
@@ -351,7 +349,7 @@ class IdempotencyKey(BaseMiddlewareHandler):  # type: ignore[type-arg]
 
     def __init__(
         self,
-        dedup: Deduplicator | Callable[[], Deduplicator],
+        dedup: str | Deduplicator | Callable[[], Deduplicator],
         *,
         parse: Callable[[Any], Any] | None = None,
         mode: Literal["claim", "effect"] = "claim",
@@ -370,6 +368,10 @@ class IdempotencyKey(BaseMiddlewareHandler):  # type: ignore[type-arg]
     def dedup(self) -> Deduplicator:
         """The deduplicator of the requests."""
         found = self._dedup
+        if isinstance(found, str):
+            from lambda_dedup.runtime import deduplicator
+
+            return deduplicator(found)
         return found if isinstance(found, Deduplicator) else found()
 
     def handler(self, app: ApiGatewayResolver, next_middleware: NextMiddleware) -> Response[Any]:
@@ -499,7 +501,9 @@ def envelope_error(event: Any) -> InvalidEventError | None:
 
 def resolve(app: ApiGatewayResolver, event: Any, context: LambdaContext) -> dict[str, Any]:
     """``app.resolve(event, context)``, with a ``400`` for an event it could not read, a
-    ``request handled`` log line and one metric per request.
+    JSON ``500`` (logged ``request crashed``, with the traceback; none in the body) for an
+    exception that no exception handler of ``app`` took, and a ``request handled`` log
+    line and one metric per request.
 
     Examples:
         ::
@@ -508,10 +512,19 @@ def resolve(app: ApiGatewayResolver, event: Any, context: LambdaContext) -> dict
                 return resolve(app, event, context)
     """
     malformed = envelope_error(event)
-    if malformed is None:
-        response: dict[str, Any] = app.resolve(event, context)
-    else:
+    refused: Response[str] | None = None
+    if malformed is not None:
         refused = _rejected(malformed)
+    else:
+        try:
+            response: dict[str, Any] = app.resolve(event, context)
+        except Exception as failure:  # a route's bug, and no exception handler for it
+            logger.exception(
+                "request crashed", extra={"reason": f"{type(failure).__name__}: {failure}"}
+            )
+            message = "the request could not be completed"
+            refused = error_response(500, "internal_error", message)
+    if refused is not None:
         response = {
             "statusCode": refused.status_code,
             "body": refused.body,
@@ -551,7 +564,7 @@ def http_handler(app: ApiGatewayResolver) -> Callable[[Any, Any], dict[str, Any]
         ::
 
             app = APIGatewayHttpResolver()
-            app.use(middlewares=[IdempotencyKey(Deduplicator.from_env("orders"))])
+            app.use(middlewares=[IdempotencyKey("orders")])
             handler = http_handler(app)
     """
 

@@ -28,13 +28,14 @@ import functools
 import json
 import os
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 
 from lambda_dedup.config import Settings
-from lambda_dedup.deduplicator import Deduplicator
+from lambda_dedup.deduplicator import Deduplicator, Once
 from lambda_dedup.store.dynamodb import DEFAULT_BOTO_CONFIG, DynamoDBStore
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "log_json",
     "logger",
     "metrics",
+    "once",
     "reset",
     "store",
 ]
@@ -115,6 +117,35 @@ def deduplicator(namespace: str) -> Deduplicator:
         >>> dedup = deduplicator("orders")  # doctest: +SKIP
     """
     return Deduplicator.from_env(namespace, store=store())
+
+
+R = TypeVar("R")
+
+
+def once(
+    namespace: str,
+    *,
+    key: Callable[..., str],
+    payload: Callable[..., Any] | None = None,
+    lease_ms: Callable[..., int | None] | None = None,
+) -> Callable[[Callable[..., R]], Once[R]]:
+    """:meth:`Deduplicator.once` on :func:`deduplicator` of ``namespace``, which is built
+    on the first call rather than when the module is imported.
+
+    Examples:
+        At module level in a handler's module::
+
+            from lambda_dedup.runtime import once
+
+            @once("shipments", key=lambda shipment: shipment["id"])
+            def book_carrier(shipment, claim):
+                return carrier.book(shipment, idempotency_key=claim.token)
+    """
+
+    def decorate(function: Callable[..., R]) -> Once[R]:
+        return Once(lambda: deduplicator(namespace), function, key, payload, lease_ms)
+
+    return decorate
 
 
 @functools.cache

@@ -22,7 +22,7 @@ from lambda_dedup.http import (
     error_response,
     http_handler,
 )
-from lambda_dedup.runtime import client, deduplicator
+from lambda_dedup.runtime import client
 from ulid import ULID
 
 from orders.model import ORDERS_TABLE, parse_order, table
@@ -31,7 +31,7 @@ JSON = "application/json"
 
 app = APIGatewayHttpResolver()
 idempotency = IdempotencyKey(
-    lambda: deduplicator("orders-api"),  # built from the environment on first use
+    "orders-api",  # the namespace; its deduplicator is built from the environment on first use
     parse=lambda event: parse_order(json.loads(event.decoded_body or "")),
     mode="effect",
 )

@@ -46,7 +46,7 @@ from lambda_dedup.http import (
 from lambda_dedup.keys import canonical_json
 from lambda_dedup.reference.domain import parse_json, parse_profile
 from lambda_dedup.reference.tables import PROFILES_TABLE_ENV
-from lambda_dedup.runtime import deduplicator, logger, metrics, store
+from lambda_dedup.runtime import logger, metrics, store
 
 __all__ = [
     "KEY_HEADER",
@@ -85,7 +85,7 @@ def parse_request(event: APIGatewayProxyEventV2) -> dict[str, Any]:
 
 
 app = APIGatewayHttpResolver()
-idempotency = IdempotencyKey(lambda: deduplicator(NAMESPACE), parse=parse_request)
+idempotency = IdempotencyKey(NAMESPACE, parse=parse_request)
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,9 @@ Fixture              What it gives
 ``dedup_table``      the idempotency table (:data:`DEDUP_TABLE`), created as
                      ``modules/idempotency-table`` creates it
 ``dedup_store``      a :class:`~lambda_dedup.store.dynamodb.DynamoDBStore` on it
+``dedup_env``        ``DEDUP_TABLE_NAME`` set to ``dedup_table``, and
+                     :mod:`lambda_dedup.runtime`'s cached deduplicators and clients reset
+                     around the test: a handler's ``runtime.deduplicator(...)`` uses moto
 ``read_item``        ``read_item(table, **key)``: an item as plain Python values
 ``dynamodb_requests``  a :class:`~lambda_dedup.testing.aws.RequestCounter` on ``dynamodb``
 ``dynamodb_faults``  a :class:`~lambda_dedup.testing.aws.FaultInjector` on ``dynamodb``,
@@ -63,6 +66,7 @@ __all__ = [
     "AwsSandbox",
     "aws",
     "aws_credentials",
+    "dedup_env",
     "dedup_store",
     "dedup_table",
     "dynamodb",
@@ -206,6 +210,29 @@ def dedup_store(dynamodb: DynamoDBClient, dedup_table: str) -> DynamoDBStore:
     from lambda_dedup.store.dynamodb import DynamoDBStore
 
     return DynamoDBStore(dedup_table, client=dynamodb)
+
+
+@pytest.fixture
+def dedup_env(dedup_table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The environment ``modules/function`` gives a handler, on moto: ``DEDUP_TABLE_NAME``
+    is ``dedup_table``, and :mod:`lambda_dedup.runtime` forgets its cached deduplicators,
+    store and clients before and after the test, so that the code under test builds them
+    inside ``aws``. Set the handler's own variables (its tables) with ``monkeypatch``.
+
+    Examples:
+        ::
+
+            def test_an_order_is_recorded_once(dedup_env, aws, lambda_context, monkeypatch):
+                monkeypatch.setenv("ORDERS_TABLE_NAME", aws.create_table("orders", "order_id"))
+                event = events.sqs_event([{"order_id": "o-1"}] * 2)
+                assert consumer.handler(event, lambda_context) == {"batchItemFailures": []}
+    """
+    from lambda_dedup import runtime
+
+    monkeypatch.setenv("DEDUP_TABLE_NAME", dedup_table)
+    runtime.reset()
+    yield dedup_table
+    runtime.reset()
 
 
 @pytest.fixture
