@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from botocore.exceptions import ClientError
 from support.aws import FaultInjector, ItemReader, RequestCounter, create_keyed_table
-from support.clock import FakeClock
 
-from lambda_dedup import AlreadyInProgressError, Claim, Deduplicator, effects
+from lambda_dedup import Claim, Deduplicator, effects
 from lambda_dedup.store.dynamodb import MAX_ATTEMPTS
 
 if TYPE_CHECKING:
@@ -79,8 +78,8 @@ def test_throttled_claim_surfaces_before_the_work_runs(
     assert ran == []
 
 
-def test_unrecorded_completion_surfaces_and_is_not_marked_done(
-    dedup: Deduplicator, faults: FaultInjector, clock: FakeClock, read_item: ItemReader, table: str
+def test_unrecorded_completion_surfaces_and_is_released(
+    dedup: Deduplicator, faults: FaultInjector, read_item: ItemReader, table: str
 ) -> None:
     # GIVEN the work succeeds but DynamoDB keeps throttling the completion
     faults.throttle("UpdateItem", times=100)
@@ -94,16 +93,14 @@ def test_unrecorded_completion_surfaces_and_is_not_marked_done(
     # THEN the error propagates: the event is not acknowledged
     with pytest.raises(ClientError, match="ThrottlingException"):
         dedup.run_once("evt-1", work)
-    # AND the record is still IN_PROGRESS, never COMPLETED without its result
-    item = read_item(table, id="test-handler#evt-1")
-    assert item is not None
-    assert item["status"] == "IN_PROGRESS"
-    # AND a redelivery waits for the lease, then runs the work again and records it
+    # AND the claim was given back, never COMPLETED without its result
+    assert read_item(table, id="test-handler#evt-1") is None
+    # AND the redelivery the error asks for runs the work again at once and records it
     faults.clear()
-    with pytest.raises(AlreadyInProgressError):
-        dedup.run_once("evt-1", work)
-    clock.advance(dedup.lease_seconds + 1)
     assert dedup.run_once("evt-1", work).result == {"sent": 2}
+    done = read_item(table, id="test-handler#evt-1")
+    assert done is not None
+    assert done["status"] == "COMPLETED"
 
 
 def test_access_denied_is_not_mistaken_for_a_duplicate(

@@ -223,3 +223,36 @@ def test_runtime_once_builds_its_deduplicator_on_the_first_call(
     # THEN it ran once, on the table of the environment
     assert results == ["booking-s-1", "booking-s-1"]
     assert booked == ["s-1"]
+
+
+def test_once_leaves_the_lambda_context_out_of_the_payload(dedup: Deduplicator) -> None:
+    # GIVEN a function that takes the context for its lease
+    @dedup.once(
+        key=lambda shipment, context: shipment["id"],
+        lease_ms=lambda shipment, context: context.get_remaining_time_in_millis(),
+    )
+    def book(shipment: dict[str, Any], context: Any) -> str:
+        return f"booking-{shipment['id']}"
+
+    # WHEN it is called on two deliveries, each with its own context
+    first = book.outcome({"id": "s-1"}, lambda_context())
+    again = book.outcome({"id": "s-1"}, lambda_context())
+
+    # THEN the second is a duplicate, not a payload mismatch
+    assert (first.duplicate, again.duplicate) == (False, True)
+
+
+def test_the_runtime_builds_one_deduplicator_for_threads_that_race_for_it(
+    dedup_env: str,
+) -> None:
+    # GIVEN a batch's threads asking for the handler's deduplicator at once, cold
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lambda_dedup import runtime
+
+    # WHEN ten of them race
+    with ThreadPoolExecutor(10) as pool:
+        found = list(pool.map(lambda _: runtime.deduplicator("race"), range(10)))
+
+    # THEN they all got the same one (one boto3 client, not ten)
+    assert len({id(dedup) for dedup in found}) == 1

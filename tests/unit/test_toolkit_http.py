@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,13 +15,14 @@ from aws_lambda_powertools.event_handler import (
     LambdaFunctionUrlResolver,
     Response,
 )
-from botocore.exceptions import ClientError
+from aws_lambda_powertools.shared.cookies import Cookie
+from botocore.exceptions import ClientError, ReadTimeoutError
 from support.aws import ItemReader
 from support.lambda_context import FakeLambdaContext
 from support.logs import LogLines
 from support.push_events import http_request
 
-from lambda_dedup import Deduplicator, InMemoryStore, InvalidEventError, effects
+from lambda_dedup import Deduplicator, InMemoryStore, InvalidEventError, InvalidKeyError, effects
 from lambda_dedup.http import (
     IdempotencyKey,
     add_effects,
@@ -350,3 +352,169 @@ def test_a_route_that_crashes_answers_a_json_500_and_releases_the_key(
     assert log_lines.with_message("request crashed")[0]["reason"].startswith("RuntimeError")
     assert '"ServerErrors":[1.0]' in capsys.readouterr().out
     assert retried["statusCode"] == 201
+
+
+def _authorizer_event(authorizer: dict[str, Any], *, token: str = "") -> dict[str, Any]:
+    event = http_request("POST", PAYMENTS, {"amount": 1}, key="k")
+    event["requestContext"]["authorizer"] = authorizer
+    if token:
+        event["headers"]["authorization"] = token
+    return event
+
+
+def test_identity_pool_users_sharing_a_role_session_get_scopes_of_their_own() -> None:
+    # GIVEN two users of one Cognito identity pool: one role session, two identity ids
+    session = "arn:aws:sts::111122223333:assumed-role/Cognito_Auth/CognitoIdentityCredentials"
+
+    def v2(identity: str) -> dict[str, Any]:
+        iam = {"userArn": session, "cognitoIdentity": {"identityId": identity}}
+        return _authorizer_event({"iam": iam})
+
+    def v1(identity: str) -> dict[str, Any]:
+        context = {"identity": {"userArn": session, "cognitoIdentityId": identity}}
+        return {"httpMethod": "POST", "requestContext": context}
+
+    # THEN their scopes differ, on payload 2.0 and on a REST API's
+    assert caller(v2("eu-west-1:aaa")) != caller(v2("eu-west-1:bbb"))
+    assert caller(v1("eu-west-1:aaa")) != caller(v1("eu-west-1:bbb"))
+    assert caller(v2("eu-west-1:aaa")) == caller(v2("eu-west-1:aaa"))
+
+
+def test_a_lambda_authorizer_without_context_scopes_by_the_callers_token() -> None:
+    # GIVEN an HTTP API Lambda authorizer that returns no context
+    alice = _authorizer_event({"lambda": None}, token="Bearer alice")
+    bob = _authorizer_event({"lambda": {}}, token="Bearer bob")
+
+    # THEN two tokens are two scopes, and one token keeps its scope
+    assert caller(alice) != caller(bob)
+    assert caller(alice) == caller(_authorizer_event({"lambda": None}, token="Bearer alice"))
+    assert "Bearer" not in caller(alice)  # a digest, never the token itself
+
+
+def test_a_dict_body_with_decimals_is_stored_as_the_resolver_serialises_it() -> None:
+    # GIVEN a route that returns an item read back from DynamoDB (numbers as Decimal)
+    app = APIGatewayHttpResolver()
+    app.use(middlewares=[IdempotencyKey(Deduplicator(InMemoryStore(), "dec"))])
+    calls: list[int] = []
+
+    @app.post(PAYMENTS)
+    def pay() -> dict[str, Any]:
+        calls.append(1)
+        return {"amount": Decimal("12.50"), "n": len(calls)}
+
+    handler = http_handler(app)
+
+    # WHEN it is sent twice with one key
+    first, retry = (
+        handler(http_request("POST", PAYMENTS, {"amount": 1}, key="k"), lambda_context())
+        for _ in range(2)
+    )
+
+    # THEN it ran once, and the retry replays the same body
+    assert calls == [1]
+    assert first["statusCode"] == retry["statusCode"] == 200
+    assert retry["body"] == first["body"]
+    assert json.loads(first["body"]) == {"amount": "12.50", "n": 1}  # as Powertools writes it
+
+
+def test_cookies_survive_the_first_response_and_the_replay() -> None:
+    # GIVEN a route that sets a cookie
+    app = APIGatewayHttpResolver()
+    app.use(middlewares=[IdempotencyKey(Deduplicator(InMemoryStore(), "cookies"))])
+
+    @app.post(PAYMENTS)
+    def pay() -> Response[str]:
+        return Response(201, "application/json", "{}", cookies=[Cookie("session", "abc")])
+
+    handler = http_handler(app)
+
+    # WHEN it is sent twice
+    first, retry = (
+        handler(http_request("POST", PAYMENTS, {"amount": 1}, key="k"), lambda_context())
+        for _ in range(2)
+    )
+
+    # THEN both carry it
+    assert first["cookies"] == retry["cookies"]
+    assert first["cookies"][0].startswith("session=abc")
+
+
+def test_the_query_string_is_part_of_what_a_reused_key_must_repeat(payments: Payments) -> None:
+    # GIVEN a dry run stored under a key
+    dry = http_request("POST", PAYMENTS, {"amount": 100}, key="k-q")
+    dry["rawQueryString"] = "dry_run=true"
+    assert payments.handler(dry, lambda_context())["statusCode"] == 201
+
+    # WHEN the same key comes without the query string
+    real = payments.post({"amount": 100}, key="k-q")
+
+    # THEN it is another request: 422, not the dry run's replay
+    assert real["statusCode"] == 422
+
+
+def test_a_network_error_answers_503_and_releases_the_key(payments: Payments) -> None:
+    # GIVEN DynamoDB out of reach during the first attempt
+    payments.fail_with = ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+    failed = payments.post({"amount": 100})
+
+    # WHEN the client retries
+    payments.fail_with = None
+    retried = payments.post({"amount": 100})
+
+    # THEN the first was a 503 to retry, and the retry ran
+    assert failed["statusCode"] == 503
+    assert retried["statusCode"] == 201
+
+
+def test_an_effect_whose_condition_fails_is_a_409_with_nothing_written(
+    dedup: Deduplicator, dynamodb: Any, read_item: ItemReader
+) -> None:
+    # GIVEN a route in effect mode whose write must not overwrite an existing payment
+    dynamodb.create_table(
+        TableName="ledger",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.put_item(TableName="ledger", Item={"id": {"S": "p-1"}})
+    app = APIGatewayHttpResolver()
+    app.use(middlewares=[IdempotencyKey(dedup, mode="effect")])
+
+    @app.post(PAYMENTS)
+    def pay() -> Response[str]:
+        add_effects(
+            effects.put("ledger", {"id": "p-1", "amount": 5}, condition="attribute_not_exists(id)")
+        )
+        return Response(201, "application/json", "{}")
+
+    # WHEN it is sent
+    response = http_handler(app)(
+        http_request("POST", PAYMENTS, {"amount": 5}, key="k"), lambda_context()
+    )
+
+    # THEN it is a 409, and neither the payment nor the key was written
+    assert response["statusCode"] == 409
+    assert read_item("ledger", id="p-1") == {"id": "p-1"}
+    assert json.loads(response["body"])["error"]["code"] == "conflict"
+
+
+def test_a_rest_replay_is_counted_as_a_replay(capsys: pytest.CaptureFixture[str]) -> None:
+    # GIVEN a REST API with the middleware
+    app = APIGatewayRestResolver()
+    app.use(middlewares=[IdempotencyKey(Deduplicator(InMemoryStore(), "rest-metrics"))])
+    app.post(PAYMENTS)(lambda: Response(201, "application/json", "{}"))
+    handler = http_handler(app)
+    user = "arn:aws:iam::111122223333:user/alice"
+
+    # WHEN a request is retried
+    for _ in range(2):
+        handler(rest_request({"amount": 1}, key="k", user=user), lambda_context())
+
+    # THEN the second request counts as a replay
+    assert '"IdempotentReplays":[1.0]' in capsys.readouterr().out
+
+
+def test_a_malformed_namespace_fails_at_construction_not_per_request() -> None:
+    # WHEN / THEN a namespace the store cannot use is refused where it is written
+    with pytest.raises(InvalidKeyError):
+        IdempotencyKey("my payments")

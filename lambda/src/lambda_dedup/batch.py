@@ -59,11 +59,13 @@ __all__ = [
     "BatchHandler",
     "KeyedBatchProcessor",
     "OrderingKey",
+    "RecordRun",
     "batch_handler",
     "default_ordering_key",
     "is_fifo",
     "item_identifier",
     "process_batch",
+    "run_in_order",
 ]
 
 DEFAULT_MAX_WORKERS = 10
@@ -84,7 +86,6 @@ _EVENT_TYPES = {"SQS": "sqs", "KinesisDataStreams": "kinesis", "DynamoDBStreams"
 """Powertools' ``EventType`` values, by source."""
 _EVENT_SOURCES = {"aws:sqs": "sqs", "aws:kinesis": "kinesis", "aws:dynamodb": "dynamodb-stream"}
 """The records' ``eventSource``, by source."""
-_EVENT_SOURCES = {"aws:sqs": "sqs", "aws:kinesis": "kinesis", "aws:dynamodb": "dynamodb-stream"}
 
 
 def _source_name(event_type: Any) -> str:

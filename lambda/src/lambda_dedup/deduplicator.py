@@ -239,8 +239,8 @@ class Deduplicator:
         * A duplicate while the key is claimed raises :class:`AlreadyInProgressError`
           (retryable); a claim whose lease expired is taken over.
         * The same key with another payload raises :class:`PayloadMismatchError`.
-        * If ``work`` raises, the claim is released so that a retry can run, and the
-          exception propagates.
+        * If ``work`` raises, or storing its result fails, the claim is released so that
+          a retry can run, and the exception propagates.
         * Completion is fenced by the claim's token: if the lease expired and another
           invocation took over, completion raises :class:`LeaseLostError`.
 
@@ -273,12 +273,19 @@ class Deduplicator:
         except BaseException:
             self._release(claim)
             raise
-        completed = self.store.complete(
-            rid,
-            token=claim.token,
-            result=stored,
-            expires_at=self._now_ms() // 1000 + self.ttl_seconds,
-        )
+        try:
+            completed = self.store.complete(
+                rid,
+                token=claim.token,
+                result=stored,
+                expires_at=self._now_ms() // 1000 + self.ttl_seconds,
+            )
+        except BaseException:
+            # The result is not stored: give the key back so that the retry that the
+            # error asks for can run now, not after the lease. (If the completion was in
+            # fact written, the release's condition fails and the retry is a duplicate.)
+            self._release(claim)
+            raise
         if not completed:
             logger.warning(
                 "claim lost before completion; the result was not recorded",
@@ -298,14 +305,17 @@ class Deduplicator:
 
         ``key`` computes the idempotency key from the function's arguments, and
         ``payload`` the payload whose fingerprint a reuse of the key must match (by
-        default the arguments themselves, bound to their parameter names). A parameter
+        default the arguments themselves, bound to their parameter names, less a Lambda
+        context -- anything with ``get_remaining_time_in_millis`` -- which differs on
+        every delivery; pass ``payload`` when another argument is not data). A parameter
         named ``claim`` receives the :class:`Claim`, whose ``token`` fences the work
         downstream. A call returns the function's result, or the stored result of the
         first call for a duplicate (their JSON round trip); it raises as
         :meth:`run_once` does. ``function.outcome(...)`` returns the whole
         :class:`Outcome` instead, which tells a duplicate apart (for
         :func:`~lambda_dedup.asynchronous.process_event`). ``lease_ms`` computes the
-        lease from the arguments (for example the context's remaining time).
+        lease from the arguments, for example
+        ``lease_ms=lambda order, context: context.get_remaining_time_in_millis()``.
 
         Examples:
             >>> from lambda_dedup import InMemoryStore
@@ -405,7 +415,11 @@ class Once(Generic[R]):
         else:
             bound = self._signature.bind_partial(*args, **kwargs)
             bound.apply_defaults()
-            payload = {k: v for k, v in bound.arguments.items() if k != "claim"}
+            payload = {
+                name: value
+                for name, value in bound.arguments.items()
+                if name != "claim" and not hasattr(value, "get_remaining_time_in_millis")
+            }
         lease = None if self._lease_ms is None else self._lease_ms(*args, **kwargs)
 
         def work(claim: Claim) -> R:

@@ -54,18 +54,20 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.middlewares import BaseMiddlewareHandler
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as NetworkError
 
 from lambda_dedup.deduplicator import Claim, Deduplicator, Outcome
 from lambda_dedup.exceptions import (
     REJECTED,
     AlreadyInProgressError,
+    EffectConditionFailedError,
     InvalidEventError,
     LeaseLostError,
     PayloadMismatchError,
     parse_or_reject,
 )
-from lambda_dedup.keys import canonical_json
+from lambda_dedup.keys import canonical_json, record_id
 from lambda_dedup.runtime import escape_lone_surrogates, logger, metrics
 
 if TYPE_CHECKING:
@@ -79,11 +81,14 @@ __all__ = [
     "KEY_HEADER",
     "KEY_PATTERN",
     "REPLAYED_HEADER",
+    "SERVICE_ERRORS",
+    "UNSAFE_METHODS",
     "IdempotencyKey",
     "IdempotentRequest",
     "add_effects",
     "caller",
     "current_request",
+    "default_parse",
     "envelope_error",
     "error_response",
     "http_handler",
@@ -96,6 +101,8 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 KEY_PATTERN = re.compile(r"^[\x21-\x2b\x2d-\x7e]{1,255}$")
 """Visible ASCII but ``,``: API Gateway joins repeated headers with commas."""
 JSON = "application/json"
+SERVICE_ERRORS = (ClientError, HTTPClientError, NetworkError)
+"""What a ``503`` answers: DynamoDB's errors and the network's (timeouts, connections)."""
 UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 """The methods whose requests the middleware deduplicates by default."""
 
@@ -133,9 +140,13 @@ def caller(event: dict[str, Any]) -> str:
 
     * a JWT (HTTP API JWT authorizer, REST API Cognito authorizer): the issuer with the
       first of ``sub``, ``client_id``, ``azp``, else a SHA-256 digest of every claim;
-    * IAM (HTTP and REST APIs, function URLs): the principal's ARN (or caller id);
+    * IAM (HTTP and REST APIs, function URLs): the principal's ARN (or caller id), with
+      the Cognito identity id for users of an identity pool (who share a role session);
     * a Lambda authorizer: its whole context (no standard field names the caller), less
-      what changes per request (a REST API's ``integrationLatency``);
+      what changes per request (a REST API's ``integrationLatency``). The context must
+      name the caller (a ``sub``, a user id): a context such as ``{"tier": "gold"}``
+      would give all gold callers one scope. With no context at all, a digest of the
+      ``Authorization`` header stands for the caller;
     * any other authorizer: everything it passed;
     * ``anonymous`` only when the route has no authorizer at all.
 
@@ -165,21 +176,51 @@ def caller(event: dict[str, Any]) -> str:
     iam = authorizer.get("iam") or {}
     principal = iam.get("userArn") or iam.get("callerId") if isinstance(iam, dict) else None
     if principal:
-        return f"iam:{principal}"
-    lambda_context = authorizer.get("lambda")
-    if lambda_context:
-        # At worst, one caller gets several scopes; two callers never share one.
-        return f"lambda:{canonical_json(lambda_context)}"
+        cognito = iam.get("cognitoIdentity")
+        return _iam_scope(
+            principal, cognito.get("identityId") if isinstance(cognito, dict) else None
+        )
+    if "lambda" in authorizer:  # an HTTP API's Lambda authorizer
+        lambda_context = authorizer.get("lambda")
+        if lambda_context:
+            # At worst, one caller gets several scopes; two callers never share one.
+            return f"lambda:{canonical_json(lambda_context)}"
+        # No context names the caller: the identity it sent (Authorization, the default
+        # identity source) tells callers apart, as a digest.
+        return f"lambda:token:{_digest(_header(event, 'authorization'))}"
     stable = {k: v for k, v in authorizer.items() if k not in VOLATILE_AUTHORIZER_FIELDS}
     if "principalId" in stable:  # a REST API's Lambda authorizer
         return f"lambda:{canonical_json(stable)}"
     if stable:
         return f"authorizer:{canonical_json(stable)}"
     identity = context.get("identity")  # a REST API route with AWS_IAM authorization
-    user = identity.get("userArn") if isinstance(identity, dict) else None
+    identity = identity if isinstance(identity, dict) else {}
+    user = identity.get("userArn")
     if isinstance(user, str) and user:
-        return f"iam:{user}"
+        return _iam_scope(user, identity.get("cognitoIdentityId"))
     return "anonymous"
+
+
+def _iam_scope(principal: str, cognito_identity: Any) -> str:
+    """An IAM caller's scope. Users of a Cognito identity pool share the pool's role
+    session, so their identity id is part of the scope."""
+    if isinstance(cognito_identity, str) and cognito_identity:
+        return f"iam:{principal}#cognito:{cognito_identity}"
+    return f"iam:{principal}"
+
+
+def _header(event: dict[str, Any], name: str) -> str:
+    headers = event.get("headers")
+    found = (
+        next((v for k, v in headers.items() if str(k).lower() == name), "")
+        if isinstance(headers, dict)
+        else ""
+    )
+    return found if isinstance(found, str) else ""
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def idempotency_key(headers: dict[str, str]) -> str | None:
@@ -218,6 +259,14 @@ class IdempotentRequest:
     """The claim in claim mode: its ``token`` fences the route's work downstream."""
     effects: list[TransactItem] = field(default_factory=list)
     """The writes handed to :func:`add_effects` in effect mode."""
+
+    @property
+    def token(self) -> str:
+        """The claim's fencing token (claim mode); ``LookupError`` in effect mode, which
+        holds no claim."""
+        if self.claim is None:
+            raise LookupError("effect mode holds no claim, so there is no fencing token")
+        return self.claim.token
 
 
 _current: ContextVar[IdempotentRequest | None] = ContextVar("lambda_dedup_request", default=None)
@@ -278,6 +327,23 @@ def default_parse(event: Any) -> Any:
         return body
 
 
+def _default_serializer(body: Any) -> str:
+    import json
+
+    from aws_lambda_powertools.shared.json_encoder import Encoder
+
+    return json.dumps(body, separators=(",", ":"), cls=Encoder)
+
+
+def _query(event: dict[str, Any]) -> Any:
+    """The query string of a request: payload 2.0's raw text, or a REST API's
+    multi-value parameters."""
+    if "httpMethod" in event:
+        found = event.get("multiValueQueryStringParameters") or event.get("queryStringParameters")
+        return found or None
+    return event.get("rawQueryString") or None
+
+
 class _NotStored(Exception):
     """A route's 5xx response: returned to the client, not stored, the key released."""
 
@@ -286,8 +352,12 @@ class _NotStored(Exception):
         self.response = response
 
 
-def _stored(response: Response[Any]) -> dict[str, Any]:
+def _stored(response: Response[Any], serializer: Callable[[Any], str]) -> dict[str, Any]:
+    """The response as JSON data: its body as the resolver would serialise it (a dict
+    with ``Decimal`` numbers, say), its headers, cookies and compression."""
     body = response.body
+    if not isinstance(body, str | bytes | None):
+        body = serializer(body)
     encoded = isinstance(body, bytes)
     headers = {
         name: value if isinstance(value, str) else list(value)
@@ -298,6 +368,8 @@ def _stored(response: Response[Any]) -> dict[str, Any]:
         "body": base64.b64encode(body).decode("ascii") if isinstance(body, bytes) else body,
         "base64": encoded,
         "headers": headers,
+        "cookies": [str(cookie) for cookie in response.cookies or []],
+        "compress": response.compress,
     }
 
 
@@ -308,7 +380,16 @@ def _replayed(stored: dict[str, Any], replayed: bool) -> Response[Any]:
     headers = dict(stored.get("headers") or {})
     if replayed:
         headers[REPLAYED_HEADER] = "true"
-    return Response(stored["status"], None, body, headers=headers)
+    # The resolver writes each cookie with str(): the stored text serves as it is.
+    cookies: Any = list(stored.get("cookies") or [])
+    return Response(
+        stored["status"],
+        None,
+        body,
+        headers=headers,
+        cookies=cookies,
+        compress=stored.get("compress"),
+    )
 
 
 class IdempotencyKey(BaseMiddlewareHandler):  # type: ignore[type-arg]
@@ -358,6 +439,8 @@ class IdempotencyKey(BaseMiddlewareHandler):  # type: ignore[type-arg]
     ) -> None:
         if mode not in ("claim", "effect"):
             raise ValueError(f"mode must be 'claim' or 'effect', not {mode!r}")
+        if isinstance(dedup, str):
+            record_id(dedup, "-")  # a malformed namespace fails here, not per request
         self._dedup = dedup
         self.parse = default_parse if parse is None else parse
         self.mode = mode
@@ -397,7 +480,12 @@ class IdempotencyKey(BaseMiddlewareHandler):  # type: ignore[type-arg]
             scoped = f"{scope}/{quote(key, safe='')}"
             dedup = self.dedup
             request = IdempotentRequest(key, dedup.record_id(scoped), payload)
-            fingerprinted = {"method": method, "path": event.path, "payload": payload}
+            fingerprinted = {
+                "method": method,
+                "path": event.path,
+                "query": _query(event.raw_event),
+                "payload": payload,
+            }
             outcome = self._run(dedup, app, next_middleware, scoped, request, fingerprinted)
         except _NotStored as failure:
             return failure.response
@@ -415,7 +503,11 @@ class IdempotencyKey(BaseMiddlewareHandler):  # type: ignore[type-arg]
             return error_response(
                 409, "request_in_progress", message, headers={"Retry-After": seconds}
             )
-        except ClientError as failure:
+        except EffectConditionFailedError as failure:  # effect mode: nothing was written
+            logger.info("request conflicts", extra={"reason": str(failure)})
+            message = "the request conflicts with the current state; nothing was written"
+            return error_response(409, "conflict", message)
+        except SERVICE_ERRORS as failure:
             logger.warning("request failed", extra={"reason": str(failure)}, exc_info=True)
             message = "the request could not be completed; retry it with the same key"
             return error_response(503, "service_unavailable", message, headers={"Retry-After": "1"})
@@ -438,7 +530,8 @@ class IdempotencyKey(BaseMiddlewareHandler):  # type: ignore[type-arg]
                 _current.reset(token)
             if response.status_code >= 500:
                 raise _NotStored(response)  # claim mode: run_once releases the key
-            return _stored(response)
+            serializer = getattr(app, "_serializer", None) or _default_serializer
+            return _stored(response, serializer)
 
         if self.mode == "claim":
 
@@ -534,7 +627,9 @@ def resolve(app: ApiGatewayResolver, event: Any, context: LambdaContext) -> dict
         if not (isinstance(event, dict) and "httpMethod" in event):
             response["cookies"] = []
     status = int(response["statusCode"])
-    replayed = (response.get("headers") or {}).get(REPLAYED_HEADER) == "true"
+    single = (response.get("headers") or {}).get(REPLAYED_HEADER)
+    multiple = (response.get("multiValueHeaders") or {}).get(REPLAYED_HEADER) or []
+    replayed = single == "true" or "true" in multiple  # REST APIs answer multi-value headers
     name = (
         "IdempotentReplays"
         if replayed
@@ -548,12 +643,23 @@ def resolve(app: ApiGatewayResolver, event: Any, context: LambdaContext) -> dict
     logger.info(
         "request handled",
         extra={
-            "route": event.get("routeKey") if isinstance(event, dict) else None,
+            "route": _route(event),
             "status": status,
             "replayed": replayed,
         },
     )
     return response
+
+
+def _route(event: Any) -> str | None:
+    """The route of a request: payload 2.0's ``routeKey``, a REST API's method and
+    resource."""
+    if not isinstance(event, dict):
+        return None
+    if "httpMethod" in event:
+        return f"{event.get('httpMethod')} {event.get('resource')}"
+    route = event.get("routeKey")
+    return route if isinstance(route, str) else None
 
 
 def http_handler(app: ApiGatewayResolver) -> Callable[[Any, Any], dict[str, Any]]:

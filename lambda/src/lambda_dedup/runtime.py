@@ -28,6 +28,7 @@ import functools
 import json
 import os
 import re
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -95,7 +96,16 @@ metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 """The toolkit's Powertools metrics (flush them with ``@metrics.log_metrics``)."""
 
 
+_building = threading.RLock()
+"""Batches run records on threads: the first of them builds a client, the others wait
+for it rather than each building its own."""
+
+
 @functools.cache
+def _store() -> DynamoDBStore:
+    return DynamoDBStore(Settings.from_env().table_name)
+
+
 def store() -> DynamoDBStore:
     """The deduplication table from ``DEDUP_TABLE_NAME``, created once per container.
 
@@ -103,20 +113,27 @@ def store() -> DynamoDBStore:
         >>> store().table_name  # doctest: +SKIP
         'my-idempotency-table'
     """
-    return DynamoDBStore(Settings.from_env().table_name)
+    with _building:
+        return _store()
 
 
 @functools.cache
+def _deduplicator(namespace: str) -> Deduplicator:
+    return Deduplicator.from_env(namespace, store=store())
+
+
 def deduplicator(namespace: str) -> Deduplicator:
     """The deduplicator of one namespace, from the environment, once per container.
 
     It is :meth:`Deduplicator.from_env` on the shared :func:`store`: keys of two
-    namespaces never collide.
+    namespaces never collide. It is built on the first call, not at import time, so that
+    a unit test's moto and credentials are in place by then.
 
     Examples:
         >>> dedup = deduplicator("orders")  # doctest: +SKIP
     """
-    return Deduplicator.from_env(namespace, store=store())
+    with _building:
+        return _deduplicator(namespace)
 
 
 R = TypeVar("R")
@@ -149,13 +166,19 @@ def once(
 
 
 @functools.cache
+def _client(service: str) -> Any:
+    return boto3.client(service, config=DEFAULT_BOTO_CONFIG)  # type: ignore[call-overload]
+
+
 def client(service: str) -> Any:
-    """A boto3 client for ``service`` (``"s3"``...), with the store's retry settings.
+    """A boto3 client for ``service`` (``"s3"``...), with the store's retry settings,
+    created once per container.
 
     Examples:
         >>> s3 = client("s3")  # doctest: +SKIP
     """
-    return boto3.client(service, config=DEFAULT_BOTO_CONFIG)  # type: ignore[call-overload]
+    with _building:
+        return _client(service)
 
 
 def reset() -> None:
@@ -165,6 +188,7 @@ def reset() -> None:
     Examples:
         >>> reset()
     """
-    store.cache_clear()
-    deduplicator.cache_clear()
-    client.cache_clear()
+    with _building:
+        _store.cache_clear()
+        _deduplicator.cache_clear()
+        _client.cache_clear()

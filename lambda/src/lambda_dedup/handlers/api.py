@@ -35,6 +35,7 @@ from lambda_dedup.http import (
     JSON,
     KEY_HEADER,
     REPLAYED_HEADER,
+    SERVICE_ERRORS,
     IdempotencyKey,
     caller,
     current_request,
@@ -171,8 +172,8 @@ def invalid_request(failure: InvalidEventError) -> Response[str]:
     return error(400, "invalid_request", str(failure), field=failure.field)
 
 
-@app.exception_handler(ClientError)  # type: ignore[untyped-decorator]
-def unavailable(failure: ClientError) -> Response[str]:
+@app.exception_handler(list(SERVICE_ERRORS))  # type: ignore[untyped-decorator]
+def unavailable(failure: Exception) -> Response[str]:
     logger.warning("request failed", extra={"reason": str(failure)}, exc_info=True)
     message = "the request could not be completed; retry it"
     return error(503, "service_unavailable", message, headers={"Retry-After": "1"})
