@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from lambda_dedup.testing.context import LambdaContext as FakeLambdaContext
 
-__all__ = ["FakeLambdaContext"]
+__all__ = ["FakeLambdaContext", "lambda_context"]
+
+
+def lambda_context() -> Any:
+    """A context for a toolkit entry point, which types it as Powertools' LambdaContext."""
+    return FakeLambdaContext()

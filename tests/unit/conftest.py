@@ -84,6 +84,17 @@ def any_dedup(any_store: DynamoDBStore | InMemoryStore, clock: FakeClock) -> Ded
     return Deduplicator(any_store, "test-handler", ttl_seconds=3600, lease_seconds=30, clock=clock)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_metrics() -> Iterator[None]:
+    """Powertools' metric set is shared by every ``Metrics``: a test that adds metrics
+    without flushing them (the function forms) leaves none behind."""
+    from lambda_dedup.runtime import metrics
+
+    metrics.clear_metrics()
+    yield
+    metrics.clear_metrics()
+
+
 @pytest.fixture
 def log_lines() -> Iterator[LogLines]:
     stream = io.StringIO()

@@ -4,13 +4,12 @@ team's own functions: "shipments" that are not the reference domain."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from support.events import load_event
-from support.lambda_context import FakeLambdaContext
+from support.lambda_context import lambda_context
 from support.logs import LogLines
 from support.push_events import s3_event, sns_event
 
@@ -24,19 +23,6 @@ from lambda_dedup import (
     event_handler,
     process_event,
 )
-from lambda_dedup.runtime import metrics
-
-
-def lambda_context() -> Any:
-    """A stand-in for the context Lambda passes."""
-    return FakeLambdaContext()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_metrics() -> Iterator[None]:
-    metrics.clear_metrics()
-    yield
-    metrics.clear_metrics()
 
 
 @pytest.fixture

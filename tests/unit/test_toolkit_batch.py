@@ -7,13 +7,12 @@ message is an order, recorded once per ``order_id`` with ``put_once``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from support.batches import change, dynamodb_stream_batch, failed_ids, kinesis_batch, sqs_batch
-from support.lambda_context import FakeLambdaContext
+from support.lambda_context import lambda_context
 from support.logs import LogLines
 
 from lambda_dedup import (
@@ -26,12 +25,6 @@ from lambda_dedup import (
     process_batch,
 )
 from lambda_dedup.batch import default_ordering_key
-from lambda_dedup.runtime import metrics
-
-
-def lambda_context() -> Any:
-    """A stand-in for the context Lambda passes."""
-    return FakeLambdaContext()
 
 
 def order(number: int, **fields: Any) -> dict[str, Any]:
@@ -63,10 +56,8 @@ class Orders:
 
 
 @pytest.fixture
-def orders() -> Iterator[Orders]:
-    metrics.clear_metrics()  # the function form leaves flushing to the handler
-    yield Orders()
-    metrics.clear_metrics()
+def orders() -> Orders:
+    return Orders()
 
 
 def test_a_standard_batch_applies_each_record_once_and_reports_only_bad_ones(

@@ -4,7 +4,7 @@ team's own "payments" routes, not the reference domain."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler import (
 from aws_lambda_powertools.shared.cookies import Cookie
 from botocore.exceptions import ClientError, ReadTimeoutError
 from support.aws import ItemReader
-from support.lambda_context import FakeLambdaContext
+from support.lambda_context import lambda_context
 from support.logs import LogLines
 from support.push_events import http_request
 
@@ -30,22 +30,9 @@ from lambda_dedup.http import (
     current_request,
     http_handler,
 )
-from lambda_dedup.runtime import metrics
 from lambda_dedup.testing import events
 
 PAYMENTS = "/payments"
-
-
-def lambda_context() -> Any:
-    """A stand-in for the context Lambda passes."""
-    return FakeLambdaContext()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_metrics() -> Iterator[None]:
-    metrics.clear_metrics()
-    yield
-    metrics.clear_metrics()
 
 
 def parse_payment(event: Any) -> dict[str, Any]:
@@ -81,7 +68,7 @@ class Payments:
 
     def post(self, body: Any, key: str | None = "k-1", **kwargs: Any) -> dict[str, Any]:
         response: dict[str, Any] = self.handler(
-            http_request("POST", PAYMENTS, body, key=key, **kwargs), FakeLambdaContext()
+            http_request("POST", PAYMENTS, body, key=key, **kwargs), lambda_context()
         )
         return response
 
@@ -215,7 +202,7 @@ def test_effect_mode_writes_the_effects_and_the_response_in_one_transaction(
 
     # WHEN the same request arrives twice
     responses = [
-        handler(http_request("POST", PAYMENTS, {"amount": 5}, key="k"), FakeLambdaContext())
+        handler(http_request("POST", PAYMENTS, {"amount": 5}, key="k"), lambda_context())
         for _ in range(2)
     ]
 
@@ -265,8 +252,8 @@ def test_a_rest_api_gets_the_same_semantics() -> None:
     user = "arn:aws:iam::111122223333:user/alice"
 
     # WHEN a request is retried
-    first = handler(rest_request({"amount": 1}, key="k", user=user), FakeLambdaContext())
-    retry = handler(rest_request({"amount": 1}, key="k", user=user), FakeLambdaContext())
+    first = handler(rest_request({"amount": 1}, key="k", user=user), lambda_context())
+    retry = handler(rest_request({"amount": 1}, key="k", user=user), lambda_context())
 
     # THEN it ran once and the retry replays it
     assert calls == [1]
@@ -294,7 +281,7 @@ def test_a_malformed_event_is_a_400_not_a_crash(payments: Payments) -> None:
     event["headers"]["x-bad"] = 7
 
     # WHEN it is handled
-    response = payments.handler(event, FakeLambdaContext())
+    response = payments.handler(event, lambda_context())
 
     # THEN the client gets a JSON 400 naming the field
     assert response["statusCode"] == 400
