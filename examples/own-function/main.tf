@@ -12,7 +12,7 @@ locals {
 }
 
 module "idempotency_table" {
-  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/idempotency-table?ref=eb6d295837970d79f9f126a4f524e7a0c76b9690"
+  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/idempotency-table?ref=afb3f346fa5eed2dbc9a23c5daa064d7d94920b0"
 
   name                = "${var.name}-idempotency"
   deletion_protection = var.deletion_protection
@@ -20,7 +20,7 @@ module "idempotency_table" {
 }
 
 module "orders_table" {
-  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/dynamodb-table?ref=eb6d295837970d79f9f126a4f524e7a0c76b9690"
+  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/dynamodb-table?ref=afb3f346fa5eed2dbc9a23c5daa064d7d94920b0"
 
   name                = "${var.name}-orders"
   hash_key            = "order_id"
@@ -29,7 +29,7 @@ module "orders_table" {
 }
 
 module "customers_table" {
-  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/dynamodb-table?ref=eb6d295837970d79f9f126a4f524e7a0c76b9690"
+  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/dynamodb-table?ref=afb3f346fa5eed2dbc9a23c5daa064d7d94920b0"
 
   name                = "${var.name}-customers"
   hash_key            = "customer_id"
@@ -39,7 +39,7 @@ module "customers_table" {
 
 # Order events from a queue: each order recorded once, its customer's totals updated.
 module "consumer" {
-  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/function?ref=eb6d295837970d79f9f126a4f524e7a0c76b9690"
+  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/function?ref=afb3f346fa5eed2dbc9a23c5daa064d7d94920b0"
 
   function_name          = "${var.name}-consumer"
   description            = "Order events from SQS, each recorded once."
@@ -62,7 +62,7 @@ module "consumer" {
 }
 
 module "queue" {
-  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/trigger-sqs?ref=eb6d295837970d79f9f126a4f524e7a0c76b9690"
+  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/trigger-sqs?ref=afb3f346fa5eed2dbc9a23c5daa064d7d94920b0"
 
   name             = "${var.name}-events" # its DLQ is <name>-events-dlq
   function_name    = module.consumer.function_name
@@ -73,7 +73,7 @@ module "queue" {
 
 # The orders API: POST /orders once per Idempotency-Key, GET /orders/{order_id}.
 module "api_function" {
-  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/function?ref=eb6d295837970d79f9f126a4f524e7a0c76b9690"
+  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/function?ref=afb3f346fa5eed2dbc9a23c5daa064d7d94920b0"
 
   function_name          = "${var.name}-api"
   description            = "Orders API: POST /orders once per Idempotency-Key."
@@ -92,7 +92,7 @@ module "api_function" {
 }
 
 module "api" {
-  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/trigger-api-gateway?ref=eb6d295837970d79f9f126a4f524e7a0c76b9690"
+  source = "git::https://github.com/<your-org>/lambda-dedup.git//modules/trigger-api-gateway?ref=afb3f346fa5eed2dbc9a23c5daa064d7d94920b0"
 
   name          = "${var.name}-api"
   routes        = ["POST /orders", "GET /orders/{order_id}"]
