@@ -162,3 +162,22 @@ def test_an_invalid_partial_batch_response_fails_the_whole_batch(
     response: Any, expected: set[str] | None
 ) -> None:
     assert failed_ids(response, {"a", "b"}) == expected
+
+
+def test_a_queue_is_not_idle_while_a_message_is_visible_again(aws: Any) -> None:
+    # GIVEN a mapped queue whose failed message became visible again between a pass's
+    # receive and the idle check (its redelivery delay just ended)
+    from types import SimpleNamespace
+
+    from lambda_dedup.local.runner import Runner
+
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName="visible-again")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="waiting")
+    runner = Runner(aws.client, {}, region=aws.region)
+    runner.sqs = [SimpleNamespace(queue_url=url)]  # type: ignore[list-item]
+
+    # WHEN the runner asks whether anything is left to deliver
+    # THEN the visible message counts: the runner must not stop with it in the queue
+    assert runner._in_flight() == 1
+    runner.invoker.close()

@@ -258,13 +258,22 @@ class Runner:
         return event
 
     def _in_flight(self) -> int:
-        """Messages of the mapped queues that are received but not yet deleted."""
+        """Messages of the mapped queues not yet deleted: received and awaiting
+        redelivery, delayed, or visible again. (A message whose redelivery delay ends
+        between a pass's receive and this count is visible, not in flight: counting only
+        the invisible ones would call the queue idle with that message still in it.)"""
+        names = (
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+        )
         total = 0
         for poller in self.sqs:
             attributes = self.clients("sqs").get_queue_attributes(
-                QueueUrl=poller.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+                QueueUrl=poller.queue_url,
+                AttributeNames=list(names),
             )["Attributes"]
-            total += int(attributes["ApproximateNumberOfMessagesNotVisible"])
+            total += sum(int(attributes.get(name, 0)) for name in names)
         return total
 
     def run_until_idle(self, *, timeout_s: float = 300.0, interval_s: float = 0.2) -> int:
