@@ -406,7 +406,8 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
 
 def _ours_batch(options: dict[str, Any], workers: int, calls: Counter[str]) -> Invoke:
     """The package's SQS handler, as deployed: its settings and client from the environment."""
-    from lambda_dedup.handlers import _runtime, sqs
+    from lambda_dedup import runtime
+    from lambda_dedup.handlers import sqs
 
     environment = {
         **emulator_tool.client_environment(options["endpoint_url"]),
@@ -414,10 +415,10 @@ def _ours_batch(options: dict[str, Any], workers: int, calls: Counter[str]) -> I
         "PROFILES_TABLE_NAME": PROFILES,
         "BATCH_MAX_WORKERS": str(workers),
     }
-    _runtime.logger.setLevel("WARNING")  # its per-batch summary line would flood the report
+    runtime.logger.setLevel("WARNING")  # its per-batch summary line would flood the report
     with _environment(environment):
-        _runtime.reset()  # a new client, for this endpoint
-        _count_requests(_runtime.store().client, calls)
+        runtime.reset()  # a new client, for this endpoint
+        _count_requests(runtime.store().client, calls)
 
     def invoke(event: dict[str, Any]) -> Any:
         with _environment(environment):

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from lambda_dedup.handlers import _runtime
+from lambda_dedup import runtime
 from lambda_dedup.local.sandbox import INIT_TIMEOUT_S, Outcome, Sandbox, fetch_code
 
 Handler = Callable[[Any, Any], Any]
@@ -342,7 +342,7 @@ class Invoker:
         environment = {**self._base, **function.environment}
         with self._lock, _environment(environment):
             if environment != self._last_environment:
-                _runtime.reset()  # clients and settings belong to the previous function
+                runtime.reset()  # clients and settings belong to the previous function
                 self._last_environment = environment
             handler = function.entry_point()  # imported with the function's environment
             started = time.time()
@@ -431,7 +431,7 @@ def write_function_output_to(stream: IO[str]) -> IO[str]:
     by default); returns the previous stream."""
     global _output
     _output = stream
-    previous: IO[str] = _runtime.logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
+    previous: IO[str] = runtime.logger.registered_handler.setStream(stream)  # type: ignore[attr-defined]
     return previous
 
 
@@ -439,7 +439,7 @@ def write_function_output_to(stream: IO[str]) -> IO[str]:
 def _captured() -> Iterator[io.StringIO]:
     """Capture what the handler writes: Powertools' log handler (bound to the stream it
     was created with) and standard output (metrics). It is written through afterwards."""
-    handler = _runtime.logger.registered_handler
+    handler = runtime.logger.registered_handler
     output = io.StringIO()
     previous = handler.setStream(output)  # type: ignore[attr-defined]
     try:
