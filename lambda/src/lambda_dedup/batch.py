@@ -28,7 +28,6 @@ keeps a function's cold start short.
 from __future__ import annotations
 
 import functools
-import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -45,6 +44,7 @@ from lambda_dedup.exceptions import (
     PrecedingRecordFailedError,
     parse_or_reject,
 )
+from lambda_dedup.keys import canonical_json
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -64,6 +64,9 @@ __all__ = [
     "default_ordering_key",
     "is_fifo",
     "item_identifier",
+    "item_key",
+    "message_group",
+    "partition_key",
     "process_batch",
     "run_in_order",
 ]
@@ -231,14 +234,59 @@ def is_fifo(event: Any) -> bool:
     return False
 
 
+def message_group(record: dict[str, Any]) -> str | None:
+    """A FIFO message's group; ``None`` for a standard queue's message. It raises for
+    ``attributes`` that are not an object: such a record is a rejection, since where it
+    belongs in its group's order cannot be known.
+
+    Examples:
+        >>> message_group({"attributes": {"MessageGroupId": "g1"}})
+        'g1'
+    """
+    group = (record.get("attributes") or {}).get("MessageGroupId")
+    return group if isinstance(group, str) and group else None
+
+
+def partition_key(record: dict[str, Any]) -> str | None:
+    """A Kinesis record's partition key.
+
+    Examples:
+        >>> partition_key({"kinesis": {"partitionKey": "user-1"}})
+        'user-1'
+    """
+    kinesis = record.get("kinesis") if isinstance(record, dict) else None
+    key = kinesis.get("partitionKey") if isinstance(kinesis, dict) else None
+    return key if isinstance(key, str) else None
+
+
+def item_key(record: dict[str, Any]) -> str | None:
+    """A DynamoDB stream record's item key (``dynamodb.Keys``), as canonical JSON. It
+    raises for a ``dynamodb`` that is not an object (a rejection, as for
+    :func:`message_group`).
+
+    Examples:
+        >>> item_key({"dynamodb": {"Keys": {"id": {"S": "u-1"}}}})
+        '{"id":{"S":"u-1"}}'
+    """
+    keys = (record.get("dynamodb") or {}).get("Keys")
+    return canonical_json(keys) if isinstance(keys, dict) and keys else None
+
+
+_DEFAULT_KEYS: dict[str, OrderingKey] = {
+    "sqs": message_group,
+    "kinesis": partition_key,
+    "dynamodb-stream": item_key,
+}
+
+
 def default_ordering_key(source: str) -> OrderingKey:
     """The ordering key :func:`process_batch` uses for ``source`` when given none.
 
-    * ``sqs``: the message group of a FIFO message; ``None`` (a group of its own) for a
-      standard queue's message, whose records are independent;
-    * ``kinesis``: the record's partition key;
-    * ``dynamodb-stream``: the item's key (``dynamodb.Keys``), so that the changes of one item
-      apply in order.
+    * ``sqs``: :func:`message_group`, the message group of a FIFO message; ``None`` (a
+      group of its own) for a standard queue's message, whose records are independent;
+    * ``kinesis``: :func:`partition_key`;
+    * ``dynamodb-stream``: :func:`item_key`, so that the changes of one item apply in
+      order.
 
     Examples:
         >>> key = default_ordering_key("kinesis")
@@ -249,18 +297,7 @@ def default_ordering_key(source: str) -> OrderingKey:
     """
     if source not in SOURCES:
         raise ConfigurationError(f"source must be one of {sorted(SOURCES)}, not {source!r}")
-
-    def key(record: dict[str, Any]) -> str | None:
-        if source == "sqs":
-            group = (record.get("attributes") or {}).get("MessageGroupId")
-            return group if isinstance(group, str) and group else None
-        if source == "kinesis":
-            found = (record.get("kinesis") or {}).get("partitionKey")
-            return found if isinstance(found, str) else None
-        keys = (record.get("dynamodb") or {}).get("Keys")
-        return json.dumps(keys, sort_keys=True) if isinstance(keys, dict) else None
-
-    return key
+    return _DEFAULT_KEYS[source]
 
 
 def _source_of(event: Any) -> str:

@@ -35,7 +35,7 @@ from lambda_dedup import config, effects
 from lambda_dedup.batch import process_batch
 from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.exceptions import InvalidEventError
-from lambda_dedup.keys import canonical_json, fingerprint
+from lambda_dedup.keys import fingerprint
 from lambda_dedup.reference.tables import AUDIT_TABLE_ENV
 from lambda_dedup.runtime import deduplicator, logger, metrics
 from lambda_dedup.storable import check_item
@@ -47,12 +47,6 @@ NAMESPACE = "dynamodb-audit"
 EVENT_NAMES = frozenset({"INSERT", "MODIFY", "REMOVE"})
 CHANGE = ("event_name", "source_table", "keys", "old_image", "new_image")
 """The audit item's fields that a redelivery of the same ``eventID`` must repeat."""
-
-
-def ordering_key(record: dict[str, Any]) -> str | None:
-    """The changed item's primary key, as canonical JSON."""
-    keys = (record.get("dynamodb") or {}).get("Keys")
-    return canonical_json(keys) if isinstance(keys, dict) and keys else None
 
 
 def _number(text: Any, field: str) -> Decimal:
@@ -201,5 +195,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
         return dedup.transact_once(key, writes, payload=payload)
 
     return process_batch(
-        event, context, apply, parse=parse, source="dynamodb-stream", ordering_key=ordering_key
+        event,
+        context,
+        apply,
+        parse=parse,
+        source="dynamodb-stream",  # in order per item
     )

@@ -34,7 +34,7 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambda_dedup import config, effects
-from lambda_dedup.batch import process_batch
+from lambda_dedup.batch import partition_key, process_batch
 from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.exceptions import InvalidEventError
 from lambda_dedup.keys import fingerprint
@@ -47,13 +47,6 @@ if TYPE_CHECKING:
 
 NAMESPACE = "kinesis-activity"
 COUNTER = "count"
-
-
-def ordering_key(record: dict[str, Any]) -> str | None:
-    """The record's partition key."""
-    kinesis = record.get("kinesis") if isinstance(record, dict) else None
-    key = kinesis.get("partitionKey") if isinstance(kinesis, dict) else None
-    return key if isinstance(key, str) else None
 
 
 def _counter_of(record: dict[str, Any]) -> str | None:
@@ -87,7 +80,7 @@ def ordering_groups(records: list[dict[str, Any]]) -> dict[str, str]:
         if not isinstance(event_id, str):
             continue
         ids.append(event_id)
-        partition = ordering_key(record)
+        partition = partition_key(record)
         if partition is not None:
             union(("record", event_id), ("partition", partition))
         counter = _counter_of(record)
@@ -128,7 +121,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
 
     def group_of(record: dict[str, Any]) -> str | None:
         event_id = record.get("eventID")
-        return (groups.get(event_id) if isinstance(event_id, str) else None) or ordering_key(record)
+        return (groups.get(event_id) if isinstance(event_id, str) else None) or partition_key(
+            record
+        )
 
     return process_batch(
         event, context, apply, parse=parse, source="kinesis", ordering_key=group_of

@@ -30,7 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from lambda_dedup import config, effects
-from lambda_dedup.batch import is_fifo, process_batch
+from lambda_dedup.batch import is_fifo, message_group, process_batch
 from lambda_dedup.deduplicator import Outcome
 from lambda_dedup.exceptions import InvalidEventError
 from lambda_dedup.keys import fingerprint
@@ -50,8 +50,8 @@ MAX_REQUEST_ID = 256
 
 def ordering_key(record: dict[str, Any]) -> str | None:
     """The message group of a FIFO message, else the profile's ``user_id`` if readable."""
-    group = (record.get("attributes") or {}).get("MessageGroupId")
-    if isinstance(group, str) and group:
+    group = message_group(record)
+    if group is not None:
         return group
     try:
         body = json.loads(record.get("body") or "")
