@@ -171,8 +171,7 @@ def caller(event: dict[str, Any]) -> str:
                 return f"jwt:{canonical_json([issuer, name, str(claims[name])])}"
         # No claim names the principal: a stable digest of them all (never the claims
         # themselves, which may be personal data, in the record ids).
-        text = canonical_json(claims).encode("utf-8", "surrogatepass")  # lone ones too
-        return f"jwt:sha256:{hashlib.sha256(text).hexdigest()}"
+        return f"jwt:sha256:{_digest(canonical_json(claims))}"
     iam = authorizer.get("iam") or {}
     principal = iam.get("userArn") or iam.get("callerId") if isinstance(iam, dict) else None
     if principal:
@@ -187,7 +186,9 @@ def caller(event: dict[str, Any]) -> str:
             return f"lambda:{canonical_json(lambda_context)}"
         # No context names the caller: the identity it sent (Authorization, the default
         # identity source) tells callers apart, as a digest.
-        return f"lambda:token:{_digest(_header(event, 'authorization'))}"
+        headers = event.get("headers")
+        token = _header(headers if isinstance(headers, dict) else {}, "authorization")
+        return f"lambda:token:{_digest(token if isinstance(token, str) else '')}"
     stable = {k: v for k, v in authorizer.items() if k not in VOLATILE_AUTHORIZER_FIELDS}
     if "principalId" in stable:  # a REST API's Lambda authorizer
         return f"lambda:{canonical_json(stable)}"
@@ -209,17 +210,13 @@ def _iam_scope(principal: str, cognito_identity: Any) -> str:
     return f"iam:{principal}"
 
 
-def _header(event: dict[str, Any], name: str) -> str:
-    headers = event.get("headers")
-    found = (
-        next((v for k, v in headers.items() if str(k).lower() == name), "")
-        if isinstance(headers, dict)
-        else ""
-    )
-    return found if isinstance(found, str) else ""
+def _header(headers: dict[str, Any], name: str) -> Any:
+    """The value of header ``name`` (any case), or ``None``."""
+    return next((v for k, v in headers.items() if str(k).lower() == name.lower()), None)
 
 
 def _digest(text: str) -> str:
+    """SHA-256 of ``text``, lone surrogates included (they may come from a client)."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -232,7 +229,7 @@ def idempotency_key(headers: dict[str, str]) -> str | None:
         >>> idempotency_key({}) is None
         True
     """
-    value = next((v for k, v in headers.items() if k.lower() == KEY_HEADER.lower()), None)
+    value: str | None = _header(headers, KEY_HEADER)
     if value is None:
         return None
     value = value.strip()
