@@ -100,7 +100,7 @@ def test_handler_runs_from_the_unpacked_zip_alone(
     # WHEN an interpreter without site-packages imports every handler and builds the store
     script = (
         "import sys, importlib, pkgutil; sys.path.insert(0, sys.argv[1]);"
-        "import lambda_dedup.handlers as hs, lambda_dedup.handlers._runtime as r;"
+        "import lambda_dedup.handlers as hs, lambda_dedup.runtime as r;"
         "names = [m.name for m in pkgutil.iter_modules(hs.__path__) if not m.name[0] == '_'];"
         "[importlib.import_module('lambda_dedup.handlers.' + n).handler for n in names];"
         "import boto3, aws_lambda_powertools;"

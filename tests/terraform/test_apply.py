@@ -28,7 +28,7 @@ from support.aws import FaultInjector
 from support.events import load_event
 from support.plan import ACCOUNT, arn, statements
 
-from lambda_dedup import runtime as _runtime
+from lambda_dedup import runtime
 from lambda_dedup.local.runner import Runner, emulator_clients
 from lambda_dedup.store.dynamodb import MAX_ATTEMPTS
 
@@ -384,14 +384,14 @@ def flaky_run(
         ("TransactWriteItems", f"{prefix}00002"),  # EventBridge
     ]:
         faults.throttle(operation, MAX_ATTEMPTS, matching=text)
-    _runtime.reset()  # the handlers' next clients carry the faults
+    runtime.reset()  # the handlers' next clients carry the faults
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
         rows = {row.trigger: row for row in _run(emulator, outputs, label, in_process=True)}
     pending = faults.pending  # read before clear(), which drops what was not injected
     faults.clear()
     boto3.setup_default_session()
-    _runtime.reset()
+    runtime.reset()
     return rows, pending
 
 

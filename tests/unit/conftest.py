@@ -11,8 +11,7 @@ import pytest
 from botocore.retries.standard import ExponentialBackoff
 from support.logs import LogLines
 
-from lambda_dedup import Deduplicator, DynamoDBStore, InMemoryStore
-from lambda_dedup.handlers import _runtime
+from lambda_dedup import Deduplicator, DynamoDBStore, InMemoryStore, runtime
 from lambda_dedup.local.functions import write_function_output_to
 from lambda_dedup.testing.aws import FaultInjector, RequestCounter, WriteLog, create_keyed_table
 from lambda_dedup.testing.clock import FakeClock
@@ -107,9 +106,9 @@ def log_lines() -> Iterator[LogLines]:
 def handler_env(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The environment modules/function gives a handler, with its cached clients reset."""
     monkeypatch.setenv("DEDUP_TABLE_NAME", table)
-    _runtime.reset()
+    runtime.reset()
     yield table
-    _runtime.reset()
+    runtime.reset()
 
 
 @pytest.fixture
@@ -136,11 +135,11 @@ def failures(domain_env: str) -> tuple[Any, str, str]:
 @pytest.fixture
 def write_log(domain_env: str) -> WriteLog:
     """The writes the handlers' own DynamoDB client got accepted, per domain table."""
-    return WriteLog(_runtime.store().client, dict(DOMAIN_TABLES))
+    return WriteLog(runtime.store().client, dict(DOMAIN_TABLES))
 
 
 @pytest.fixture
 def handler_faults(domain_env: str, monkeypatch: pytest.MonkeyPatch) -> FaultInjector:
     """Injects DynamoDB errors into the handlers' own client; retries are instant."""
     monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0)
-    return FaultInjector(_runtime.store().client)
+    return FaultInjector(runtime.store().client)

@@ -21,7 +21,8 @@ from support.logs import LogLines
 from support.push_events import http_request
 from unit.conftest import PROFILES
 
-from lambda_dedup.handlers import _runtime, api
+from lambda_dedup import runtime
+from lambda_dedup.handlers import api
 from lambda_dedup.store.dynamodb import MAX_ATTEMPTS
 
 # Lambda runs one invocation per process at a time; the threaded tests run several, which
@@ -222,7 +223,7 @@ def test_a_retry_while_the_first_is_in_flight_is_409(write_log: WriteLog) -> Non
             entered.set()
             release.wait(timeout=10)
 
-    client = _runtime.store().client
+    client = runtime.store().client
     client.meta.events.register("before-parameter-build.dynamodb.PutItem", hold)
     with ThreadPoolExecutor(max_workers=1) as pool:
         first = pool.submit(post, profile(1))

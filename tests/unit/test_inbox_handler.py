@@ -10,14 +10,14 @@ from support.events import load_event
 from support.lambda_context import FakeLambdaContext
 from support.logs import LogLines
 
-from lambda_dedup import InvalidEventError, PayloadMismatchError
-from lambda_dedup.handlers import _runtime, inbox
+from lambda_dedup import InvalidEventError, PayloadMismatchError, runtime
+from lambda_dedup.handlers import inbox
 
 
 @pytest.fixture
 def handler_requests(handler_env: str) -> RequestCounter:
     """Counts the requests of the DynamoDB client the handler itself uses."""
-    return RequestCounter(_runtime.store().client)
+    return RequestCounter(runtime.store().client)
 
 
 def invoke(event: Any) -> Any:

@@ -13,7 +13,8 @@ from support.lambda_context import FakeLambdaContext
 from support.logs import LogLines
 from unit.conftest import PROFILES
 
-from lambda_dedup.handlers import _runtime, sqs
+from lambda_dedup import runtime
+from lambda_dedup.handlers import sqs
 
 
 def invoke(event: dict[str, Any]) -> dict[str, Any]:
@@ -205,7 +206,7 @@ def test_a_standard_batch_of_ten_writes_concurrently(domain_env: str) -> None:
     def wait_for_all(**_: Any) -> None:
         barrier.wait()
 
-    _runtime.store().client.meta.events.register(
+    runtime.store().client.meta.events.register(
         "before-call.dynamodb.TransactWriteItems", wait_for_all
     )
     # WHEN the batch is handled

@@ -56,7 +56,6 @@ __all__ = [
     "caller",
     "create_profile",
     "envelope_error",
-    "error",
     "handler",
     "idempotency_key",
     "path_user_id",
@@ -67,8 +66,6 @@ CREATED_BY = "created_by_request"
 """Profile attribute naming the request that created it; never returned to clients."""
 MAX_USER_ID = 128
 """As :func:`~lambda_dedup.reference.domain.parse_profile` allows."""
-
-error = error_response  # the name the reference handler's callers know
 
 
 def parse_request(event: APIGatewayProxyEventV2) -> dict[str, Any]:
@@ -121,7 +118,9 @@ def create_profile(profile: dict[str, Any], request: str) -> Response[str]:
         old = effects.deserialize(stored)
         if old.get(CREATED_BY) == request:
             return _created(old)
-        return error(409, "profile_exists", f"profile {profile['user_id']!r} already exists")
+        return error_response(
+            409, "profile_exists", f"profile {profile['user_id']!r} already exists"
+        )
     return _created(item)
 
 
@@ -155,7 +154,7 @@ def get_profile(user_id: str) -> Response[str]:
         TableName=table, Key=effects.serialize({"user_id": user_id}), ConsistentRead=True
     )
     if "Item" not in found:
-        return error(404, "not_found", f"no profile {user_id!r}")
+        return error_response(404, "not_found", f"no profile {user_id!r}")
     item = effects.deserialize(found["Item"])
     return Response(200, JSON, canonical_json(_public(item)))
 
@@ -163,26 +162,28 @@ def get_profile(user_id: str) -> Response[str]:
 @app.not_found
 def not_found(_: NotFoundError) -> Response[str]:
     event = app.current_event
-    return error(404, "not_found", f"no route {event.request_context.http.method} {event.path}")
+    return error_response(
+        404, "not_found", f"no route {event.request_context.http.method} {event.path}"
+    )
 
 
 @app.exception_handler(InvalidEventError)  # type: ignore[untyped-decorator]
 def invalid_request(failure: InvalidEventError) -> Response[str]:
     logger.info("rejected request", extra={"reason": str(failure), "field": failure.field})
-    return error(400, "invalid_request", str(failure), field=failure.field)
+    return error_response(400, "invalid_request", str(failure), field=failure.field)
 
 
 @app.exception_handler(list(SERVICE_ERRORS))  # type: ignore[untyped-decorator]
 def unavailable(failure: Exception) -> Response[str]:
     logger.warning("request failed", extra={"reason": str(failure)}, exc_info=True)
     message = "the request could not be completed; retry it"
-    return error(503, "service_unavailable", message, headers={"Retry-After": "1"})
+    return error_response(503, "service_unavailable", message, headers={"Retry-After": "1"})
 
 
 @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def internal(failure: Exception) -> Response[str]:
     logger.exception("request crashed", extra={"reason": f"{type(failure).__name__}: {failure}"})
-    return error(500, "internal_error", "the request could not be completed")
+    return error_response(500, "internal_error", "the request could not be completed")
 
 
 @metrics.log_metrics
