@@ -17,6 +17,16 @@ def post(body: Any, key: str | None, context: LambdaContext, **options: Any) -> 
     return api.handler(event, context)
 
 
+def get(order_id: str, context: LambdaContext) -> Any:
+    event = events.http_api_event(
+        "GET",
+        f"/orders/{order_id}",
+        route_key="GET /orders/{order_id}",
+        path_parameters={"order_id": order_id},
+    )
+    return api.handler(event, context)
+
+
 def test_a_retried_post_creates_one_order_and_replays_the_receipt(
     tables: dict[str, str], lambda_context: LambdaContext, read_item: Any
 ) -> None:
@@ -54,24 +64,8 @@ def test_get_reads_an_order(tables: dict[str, str], lambda_context: LambdaContex
     post(order(5), "k-5", lambda_context)
 
     # WHEN it is read, and an unknown one too
-    found = api.handler(
-        events.http_api_event(
-            "GET",
-            "/orders/o-5",
-            route_key="GET /orders/{order_id}",
-            path_parameters={"order_id": "o-5"},
-        ),
-        lambda_context,
-    )
-    unknown = api.handler(
-        events.http_api_event(
-            "GET",
-            "/orders/o-404",
-            route_key="GET /orders/{order_id}",
-            path_parameters={"order_id": "o-404"},
-        ),
-        lambda_context,
-    )
+    found = get("o-5", lambda_context)
+    unknown = get("o-404", lambda_context)
 
     # THEN the first is the order, the second a 404
     assert json.loads(found["body"]) == order(5)
